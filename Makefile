@@ -1,0 +1,36 @@
+# Two commands do all set-up on a fresh machine:  make run  |  make test
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export FLASK_APP := wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test services db venv clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+services:
+	bash scripts/ensure_services.sh
+
+db: venv services
+	$(VENV)/bin/flask create-db
+	$(VENV)/bin/flask db upgrade
+
+## make run: install, start PostgreSQL/RabbitMQ if down, migrate, serve everything until Ctrl-C
+run: db
+	$(VENV)/bin/honcho start -f Procfile
+
+## make test: the whole suite against real PostgreSQL, RabbitMQ and Celery workers
+test: venv services
+	bash scripts/ensure_test_tools.sh
+	$(VENV)/bin/pytest -q
+
+clean:
+	rm -rf $(VENV) var/

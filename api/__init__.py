@@ -1,0 +1,93 @@
+"""The application factory: config, extensions, blueprints and error handlers."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Mapping
+
+import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import Flask, request
+from flask_migrate import Migrate
+
+from api.cli import register_commands
+from api.errors import Api, register_error_handlers
+from api.security import init_jwt
+from config import load_settings
+from models import db
+from services.passwords import PasswordHashing
+
+API_TITLE = "Applytrack API"
+API_VERSION = "1.0.0"
+
+migrate = Migrate()
+
+
+def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
+    """Build the app from ``env`` (``os.environ`` by default); ``overrides`` win, for tests."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(load_settings(env, instance_path=Path(app.instance_path)))
+    app.config.update(overrides)
+    app.config.update(_api_spec_settings())
+
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    init_jwt(app)
+    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+    register_error_handlers(app)
+    app.extensions["password_hashing"] = PasswordHashing(
+        time_cost=app.config["PASSWORD_HASH_TIME_COST"], memory_kib=app.config["PASSWORD_HASH_MEMORY_KIB"]
+    )
+    _limit_json_bodies(app)
+    _register_blueprints(api)
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(api: Api) -> None:
+    from api import applications, auth, jobs, statuses, users
+
+    for module in (auth, users, statuses, jobs, applications):
+        api.register_blueprint(module.blp)
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: ``JobListingSchema`` → ``JobListing``, its partial form
+    (PATCH bodies) → ``JobListingPatch``."""
+    name = resolve_schema_cls(schema).__name__.removesuffix("Schema")
+    if isinstance(schema, ma.Schema) and schema.partial:
+        name += "Patch"
+    return name
+
+
+def _limit_json_bodies(app: Flask) -> None:
+    @app.before_request
+    def cap_body_size() -> None:
+        # Uploads declare their own larger limit; every other body is JSON and small.
+        view = app.view_functions.get(request.endpoint or "")
+        limit = getattr(view, "max_body_bytes", None) or app.config["MAX_JSON_BODY_BYTES"]
+        request.max_content_length = limit
+
+
+def _api_spec_settings() -> dict:
+    return {
+        "API_TITLE": API_TITLE,
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": "Track job applications through their stages, keep job listings "
+                "and resumes, and ask for an analysis of how well a resume fits a listing."
+            },
+            "components": {
+                "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            },
+            "security": [{"bearerAuth": []}],
+        },
+    }

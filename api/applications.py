@@ -1,0 +1,185 @@
+"""Applications: a job listing applied to, the stage it is in, and how it got there."""
+from __future__ import annotations
+
+import uuid
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint, abort
+from sqlalchemy import or_, select
+
+from api.jobs import _like
+from api.queries import apply_sort, get_owned_or_404, paginate
+from api.schemas.applications import (
+    ApplicationQuerySchema,
+    ApplicationSchema,
+    ApplicationStatsSchema,
+    StatusChangeSchema,
+)
+from models import Application, ApplicationStatus, JobListing, StatusChange, db
+from models.mixins import utcnow
+from services.application_stats import application_stats
+
+blp = Blueprint("applications", __name__, url_prefix="/api/applications", description="Job applications")
+
+SORT_COLUMNS = {
+    "applied_at": Application.applied_at,
+    "created_at": Application.created_at,
+    "updated_at": Application.updated_at,
+    "status_changed_at": Application.status_changed_at,
+    "company": JobListing.company,
+    "status": ApplicationStatus.position,
+}
+# PUT replaces the whole resource: what the body omits goes back to these.
+REPLACE_DEFAULTS = {"resume_id": None, "applied_at": None, "notes": "", "source": None, "tags": []}
+
+
+def get_application_or_404(application_id: uuid.UUID, *, deleted: bool = False) -> Application:
+    application = get_owned_or_404(Application, application_id, what="Application")
+    if (application.deleted_at is not None) != deleted:
+        abort(404, message="Application not found.")
+    return application
+
+
+@blp.route("")
+class Applications(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.arguments(ApplicationQuerySchema, location="query")
+    @blp.response(200, ApplicationSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict, pagination_parameters):
+        """List my applications (filter, search, sort; paginated)"""
+        statement = (
+            select(Application)
+            .join(Application.job)
+            .join(ApplicationStatus, ApplicationStatus.slug == Application.status)
+            .where(Application.user_id == current_user.id)
+            .where(Application.deleted_at.is_not(None) if filters["deleted"] else Application.deleted_at.is_(None))
+        )
+        if filters.get("status"):
+            statement = statement.where(Application.status.in_(filters["status"]))
+        if "company" in filters:
+            statement = statement.where(JobListing.company.ilike(_like(filters["company"])))
+        if "tag" in filters:
+            statement = statement.where(Application.tags.contains([filters["tag"].strip().lower()]))
+        if "applied_from" in filters:
+            statement = statement.where(Application.applied_at >= filters["applied_from"])
+        if "applied_to" in filters:
+            statement = statement.where(Application.applied_at <= filters["applied_to"])
+        if "q" in filters:
+            pattern = _like(filters["q"])
+            statement = statement.where(
+                or_(JobListing.company.ilike(pattern), JobListing.title.ilike(pattern), Application.notes.ilike(pattern))
+            )
+        statement = apply_sort(statement, filters["sort"], SORT_COLUMNS, tiebreaker=Application.id)
+        return paginate(statement, pagination_parameters)
+
+    @blp.arguments(ApplicationSchema)
+    @blp.response(201, ApplicationSchema)
+    @blp.alt_response(404, description="The job listing (or resume) does not exist or is not yours")
+    def post(self, data: dict):
+        """Track a new application"""
+        application = Application(user_id=current_user.id, status=data.pop("status") or "applied")
+        _check_status(application.status)
+        _assign(application, data)
+        if application.applied_at is None and application.status != "wishlist":
+            application.applied_at = utcnow()
+        db.session.add(application)
+        application.record_initial_status()
+        db.session.commit()
+        return application
+
+
+@blp.route("/stats")
+@blp.response(200, ApplicationStatsSchema)
+@jwt_required()
+def stats():
+    """Counts by stage and by week, and mean time spent in each stage"""
+    return application_stats(current_user.id)
+
+
+@blp.route("/<uuid:application_id>")
+class ApplicationItem(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.response(200, ApplicationSchema)
+    @blp.alt_response(404, description="No such application (or not yours, or deleted)")
+    def get(self, application_id: uuid.UUID):
+        """Get one application"""
+        return get_application_or_404(application_id)
+
+    @blp.arguments(ApplicationSchema)
+    @blp.response(200, ApplicationSchema)
+    def put(self, data: dict, application_id: uuid.UUID):
+        """Replace an application (omitted optional fields are cleared)"""
+        application = get_application_or_404(application_id)
+        return _update(application, {**REPLACE_DEFAULTS, **data})
+
+    @blp.arguments(ApplicationSchema(partial=True))
+    @blp.response(200, ApplicationSchema)
+    def patch(self, data: dict, application_id: uuid.UUID):
+        """Change some fields of an application; a new status is recorded in its history"""
+        application = get_application_or_404(application_id)
+        return _update(application, data)
+
+    @blp.response(204)
+    def delete(self, application_id: uuid.UUID):
+        """Delete an application (soft: it can be restored)"""
+        application = get_application_or_404(application_id)
+        application.deleted_at = utcnow()
+        db.session.commit()
+
+
+@blp.route("/<uuid:application_id>/restore", methods=["POST"])
+@blp.response(200, ApplicationSchema)
+@jwt_required()
+def restore(application_id: uuid.UUID):
+    """Bring back a deleted application"""
+    application = get_application_or_404(application_id, deleted=True)
+    application.deleted_at = None
+    db.session.commit()
+    return application
+
+
+@blp.route("/<uuid:application_id>/history")
+@blp.response(200, StatusChangeSchema(many=True))
+@jwt_required()
+def history(application_id: uuid.UUID):
+    """The stages this application went through, oldest first"""
+    application = get_application_or_404(application_id)
+    return db.session.scalars(
+        select(StatusChange)
+        .where(StatusChange.application_id == application.id)
+        .order_by(StatusChange.changed_at, StatusChange.id)
+    ).all()
+
+
+def _update(application: Application, data: dict) -> Application:
+    new_status = data.pop("status", None)
+    _assign(application, data)
+    if new_status is not None:
+        _check_status(new_status)
+        application.change_status(new_status)
+    db.session.commit()
+    return application
+
+
+def _assign(application: Application, data: dict) -> None:
+    if "job_id" in data:
+        application.job = get_owned_or_404(JobListing, data.pop("job_id"), what="Job listing")
+    if data.get("resume_id") is not None:
+        _check_resume(data["resume_id"])
+    for field, value in data.items():
+        setattr(application, field, value)
+
+
+def _check_status(slug: str) -> None:
+    if db.session.get(ApplicationStatus, slug) is None:
+        message = f"Unknown status {slug!r}; GET /api/statuses lists the stages."
+        abort(422, message=message, errors={"json": {"status": [message]}})
+
+
+def _check_resume(resume_id: uuid.UUID) -> None:
+    # Resumes are not stored yet, so no id can be one of the user's resumes.
+    abort(404, message="Resume not found.")

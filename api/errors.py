@@ -1,0 +1,82 @@
+"""One JSON error shape for every failure: ``{code, status, message, errors?}``.
+
+flask-smorest produces it for ``abort()`` and validation errors; this module makes JWT errors,
+database errors, oversized bodies and unexpected exceptions use it too, and hides internals.
+"""
+from __future__ import annotations
+
+import http
+import logging
+
+from flask import Flask, jsonify
+from flask_smorest import Api as SmorestApi
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from models import db
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. It has been logged; please try again later."
+# Shown instead of werkzeug's default 413 text, which talks about "the server" rather than the limit.
+TOO_LARGE_MESSAGE = "The request body is larger than this endpoint accepts."
+
+
+def error_response(code: int, message: str, *, errors: dict | None = None, headers: dict | None = None):
+    payload = {"code": code, "status": http.HTTPStatus(code).phrase, "message": message}
+    if errors:
+        payload["errors"] = errors
+    response = jsonify(payload)
+    response.status_code = code
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class Api(SmorestApi):
+    """flask-smorest's Api whose error bodies always carry a human-readable ``message``."""
+
+    def handle_http_exception(self, error: HTTPException):
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            if code >= 500:
+                payload["message"] = INTERNAL_ERROR_MESSAGE
+            elif code == 413:
+                payload["message"] = TOO_LARGE_MESSAGE
+            elif code == 400 and payload.get("errors") == {"json": ["Invalid JSON body."]}:
+                payload["message"] = "The request body is not valid UTF-8 JSON."
+            elif code in (400, 422) and "errors" in payload:
+                payload["message"] = "The request has invalid fields; see errors."
+            else:
+                payload["message"] = error.description or payload["status"]
+        return payload, code, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        # Constraints in the database are the last line of defence against concurrent writes
+        # (two registrations of one email at once); the client gets a conflict, not a 500.
+        db.session.rollback()
+        log.info("integrity error: %s", error.orig)
+        return error_response(409, "The request conflicts with data already stored.")
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        db.session.rollback()
+        log.error("database unavailable: %s", error.orig)
+        return error_response(
+            503, "The database is unavailable; please retry shortly.", headers={"Retry-After": "5"}
+        )
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        db.session.rollback()
+        log.exception("database error")
+        return error_response(500, INTERNAL_ERROR_MESSAGE)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        db.session.rollback()
+        log.exception("unhandled exception")
+        return error_response(500, INTERNAL_ERROR_MESSAGE)

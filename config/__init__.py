@@ -1,0 +1,125 @@
+"""Settings, read from the environment only.
+
+Every variable, its type and its default (the defaults work against this machine's local
+PostgreSQL and RabbitMQ; production refuses to start without a real JWT secret):
+
+==========================  ========  =====================================================
+Variable                    Type      Default / meaning
+==========================  ========  =====================================================
+APP_ENV                     choice    ``development`` | ``production`` | ``testing``
+DATABASE_URL                url       postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack
+BROKER_URL                  url       amqp://guest:guest@127.0.0.1:5672//
+JWT_SECRET_KEY              str       required (>= 32 chars) in production; development keeps
+                                      a random one in ``instance/dev-jwt-secret``
+JWT_ACCESS_TOKEN_MINUTES    int       15
+JWT_REFRESH_TOKEN_DAYS      int       30
+MAX_JSON_BODY_BYTES         int       1048576 (1 MiB) — larger JSON bodies get 413
+JOB_DESCRIPTION_MAX_CHARS   int       50000
+PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
+PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
+LOG_LEVEL                   choice    INFO
+==========================  ========  =====================================================
+
+Parsing is strict: ``APP_ENV=prod`` or ``JWT_ACCESS_TOKEN_MINUTES=ten`` is an error at start-up,
+not a silent default.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+ENVIRONMENTS = ("development", "production", "testing")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment holds a value the application cannot run with."""
+
+
+def _env_str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _env_str(env, name, default)
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A per-checkout random secret, so development needs no configuration and no secret is
+    ever in code; kept on disk so every API process and restart shares it."""
+    secret_file = instance_path / "dev-jwt-secret"
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) -> dict:
+    """Build the Flask config mapping from ``env`` (``os.environ`` by default)."""
+    env = os.environ if env is None else env
+    app_env = _env_choice(env, "APP_ENV", "development", ENVIRONMENTS)
+
+    jwt_secret = env.get("JWT_SECRET_KEY", "").strip()
+    if not jwt_secret:
+        if app_env == "production":
+            raise ConfigError("JWT_SECRET_KEY is required in production (at least 32 characters)")
+        jwt_secret = _development_secret(instance_path)
+    elif app_env == "production" and len(jwt_secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"JWT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters in production")
+
+    default_db = "applytrack_test" if app_env == "testing" else "applytrack"
+    return {
+        "APP_ENV": app_env,
+        "TESTING": app_env == "testing",
+        "SQLALCHEMY_DATABASE_URI": _env_str(
+            env, "DATABASE_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{default_db}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "BROKER_URL": _env_str(env, "BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+        "JWT_SECRET_KEY": jwt_secret,
+        "JWT_ACCESS_TOKEN_MINUTES": _env_int(env, "JWT_ACCESS_TOKEN_MINUTES", 15, minimum=1),
+        "JWT_REFRESH_TOKEN_DAYS": _env_int(env, "JWT_REFRESH_TOKEN_DAYS", 30, minimum=1),
+        "MAX_JSON_BODY_BYTES": _env_int(env, "MAX_JSON_BODY_BYTES", 1024 * 1024, minimum=1024),
+        "JOB_DESCRIPTION_MAX_CHARS": _env_int(env, "JOB_DESCRIPTION_MAX_CHARS", 50_000, minimum=100),
+        "PASSWORD_HASH_TIME_COST": _env_int(env, "PASSWORD_HASH_TIME_COST", 3, minimum=1),
+        "PASSWORD_HASH_MEMORY_KIB": _env_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
+        "LOG_LEVEL": _env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        "PROPAGATE_EXCEPTIONS": False,
+    }
+
+

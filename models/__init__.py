@@ -1,0 +1,38 @@
+"""Typed SQLAlchemy 2 models. The schema itself is created by Alembic migrations only."""
+from __future__ import annotations
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Deterministic constraint names, so Alembic autogenerate and hand-written migrations agree.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+from models.user import User, AuthSession  # noqa: E402
+from models.job_listing import JobListing, EmploymentType  # noqa: E402
+from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
+
+__all__ = [
+    "db",
+    "Base",
+    "User",
+    "AuthSession",
+    "JobListing",
+    "EmploymentType",
+    "Application",
+    "ApplicationStatus",
+    "StatusChange",
+]

@@ -1,0 +1,86 @@
+"""Applications, the stages they move through, and the history of those moves."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.job_listing import JobListing
+from models.mixins import Timestamps, UUIDPrimaryKey, utcnow
+
+
+class ApplicationStatus(db.Model):
+    """The stages, seeded by a migration: slugs are stable API values, positions order them."""
+
+    __tablename__ = "application_statuses"
+
+    slug: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label: Mapped[str] = mapped_column(String(64), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    is_terminal: Mapped[bool] = mapped_column(nullable=False, default=False)
+
+
+class Application(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "applications"
+    __table_args__ = (
+        Index("ix_applications_user_live", "user_id", "deleted_at", "applied_at"),
+        Index("ix_applications_tags", "tags", postgresql_using="gin"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False
+    )
+    # RESTRICT: a listing that applications point to cannot vanish under them (the API says 409).
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("job_listings.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    # The resumes table arrives with the resume feature; its foreign key is added then.
+    resume_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    status: Mapped[str] = mapped_column(
+        String(32), ForeignKey("application_statuses.slug"), nullable=False, default="applied"
+    )
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()
+    )
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    source: Mapped[str | None] = mapped_column(String(100))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False, default=list, server_default="{}")
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    job: Mapped[JobListing] = relationship(lazy="joined", innerjoin=True)
+
+    def record_initial_status(self) -> None:
+        """Open the stage history of a new application with its first stage."""
+        self._record_move(None, self.status)
+
+    def change_status(self, new_status: str) -> None:
+        """Move to ``new_status`` and record the move; staying in the same stage records nothing."""
+        if new_status != self.status:
+            self._record_move(self.status, new_status)
+            self.status = new_status
+
+    def _record_move(self, from_status: str | None, to_status: str) -> None:
+        now = utcnow()
+        self.status_changed_at = now
+        db.session.add(
+            StatusChange(application=self, from_status=from_status, to_status=to_status, changed_at=now)
+        )
+
+
+class StatusChange(db.Model):
+    __tablename__ = "application_status_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_status: Mapped[str | None] = mapped_column(String(32), ForeignKey("application_statuses.slug"))
+    to_status: Mapped[str] = mapped_column(String(32), ForeignKey("application_statuses.slug"), nullable=False)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    application: Mapped[Application] = relationship()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Start the local PostgreSQL and RabbitMQ if they are installed but down, and wait until both
+# accept connections. Safe to run any number of times.
+set -euo pipefail
+
+PG_HOST=${PG_HOST:-127.0.0.1}
+PG_PORT=${PG_PORT:-5432}
+
+if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h "$PG_HOST" -p "$PG_PORT"; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "starting PostgreSQL"
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+  for _ in $(seq 1 60); do pg_isready -q -h "$PG_HOST" -p "$PG_PORT" && break; sleep 0.5; done
+  pg_isready -h "$PG_HOST" -p "$PG_PORT" || { echo "PostgreSQL is not reachable on $PG_HOST:$PG_PORT" >&2; exit 1; }
+fi
+
+if command -v rabbitmqctl >/dev/null 2>&1; then
+  if ! rabbitmqctl -q status >/dev/null 2>&1; then
+    echo "starting RabbitMQ"
+    rabbitmq-server -detached || true
+  fi
+  # await_startup can exit before the node has registered; retry it.
+  for _ in $(seq 1 60); do
+    rabbitmqctl -q await_startup >/dev/null 2>&1 && break
+    sleep 1
+  done
+  rabbitmqctl -q await_startup >/dev/null 2>&1 || { echo "RabbitMQ did not start" >&2; exit 1; }
+  # Queue lengths for Flower and our metrics come from the management API.
+  if ! rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
+    rabbitmq-plugins -q enable rabbitmq_management >/dev/null
+  fi
+fi

@@ -1,0 +1,1 @@
+"""Application services: domain logic used by the API and the background workers."""

@@ -17,6 +17,8 @@ from api.security import init_jwt
 from config import load_settings
 from models import db
 from services.passwords import PasswordHashing
+from services.storage import LocalFileStorage
+from tasks import celery_init_app
 
 API_TITLE = "Applytrack API"
 API_VERSION = "1.0.0"
@@ -40,6 +42,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.extensions["password_hashing"] = PasswordHashing(
         time_cost=app.config["PASSWORD_HASH_TIME_COST"], memory_kib=app.config["PASSWORD_HASH_MEMORY_KIB"]
     )
+    app.extensions["storage"] = LocalFileStorage(app.config["STORAGE_DIR"])
+    celery_init_app(app)
     _limit_json_bodies(app)
     _register_blueprints(api)
     register_commands(app)
@@ -47,9 +51,9 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from api import applications, auth, jobs, statuses, users
+    from api import applications, auth, background_jobs, jobs, resumes, statuses, users
 
-    for module in (auth, users, statuses, jobs, applications):
+    for module in (auth, users, statuses, jobs, applications, resumes, background_jobs):
         api.register_blueprint(module.blp)
 
 
@@ -67,8 +71,9 @@ def _limit_json_bodies(app: Flask) -> None:
     def cap_body_size() -> None:
         # Uploads declare their own larger limit; every other body is JSON and small.
         view = app.view_functions.get(request.endpoint or "")
-        limit = getattr(view, "max_body_bytes", None) or app.config["MAX_JSON_BODY_BYTES"]
-        request.max_content_length = limit
+        handler = getattr(getattr(view, "view_class", None), request.method.lower(), view)
+        limit = getattr(handler, "max_body_bytes", None)
+        request.max_content_length = limit() if callable(limit) else (limit or app.config["MAX_JSON_BODY_BYTES"])
 
 
 def _api_spec_settings() -> dict:

@@ -8,15 +8,14 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import or_, select
 
-from api.jobs import _like
-from api.queries import apply_sort, get_owned_or_404, paginate
+from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.schemas.applications import (
     ApplicationQuerySchema,
     ApplicationSchema,
     ApplicationStatsSchema,
     StatusChangeSchema,
 )
-from models import Application, ApplicationStatus, JobListing, StatusChange, db
+from models import Application, ApplicationStatus, JobListing, Resume, StatusChange, db
 from models.mixins import utcnow
 from services.application_stats import application_stats
 
@@ -60,7 +59,7 @@ class Applications(MethodView):
         if filters.get("status"):
             statement = statement.where(Application.status.in_(filters["status"]))
         if "company" in filters:
-            statement = statement.where(JobListing.company.ilike(_like(filters["company"])))
+            statement = statement.where(JobListing.company.ilike(like_pattern(filters["company"])))
         if "tag" in filters:
             statement = statement.where(Application.tags.contains([filters["tag"].strip().lower()]))
         if "applied_from" in filters:
@@ -68,7 +67,7 @@ class Applications(MethodView):
         if "applied_to" in filters:
             statement = statement.where(Application.applied_at <= filters["applied_to"])
         if "q" in filters:
-            pattern = _like(filters["q"])
+            pattern = like_pattern(filters["q"])
             statement = statement.where(
                 or_(JobListing.company.ilike(pattern), JobListing.title.ilike(pattern), Application.notes.ilike(pattern))
             )
@@ -169,7 +168,7 @@ def _assign(application: Application, data: dict) -> None:
     if "job_id" in data:
         application.job = get_owned_or_404(JobListing, data.pop("job_id"), what="Job listing")
     if data.get("resume_id") is not None:
-        _check_resume(data["resume_id"])
+        get_owned_or_404(Resume, data["resume_id"], what="Resume")
     for field, value in data.items():
         setattr(application, field, value)
 
@@ -178,8 +177,3 @@ def _check_status(slug: str) -> None:
     if db.session.get(ApplicationStatus, slug) is None:
         message = f"Unknown status {slug!r}; GET /api/statuses lists the stages."
         abort(422, message=message, errors={"json": {"status": [message]}})
-
-
-def _check_resume(resume_id: uuid.UUID) -> None:
-    # Resumes are not stored yet, so no id can be one of the user's resumes.
-    abort(404, message="Resume not found.")

@@ -8,16 +8,11 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import func, or_, select
 
-from api.queries import apply_sort, get_owned_or_404, paginate
+from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.schemas.jobs import JobListingQuerySchema, JobListingSchema
 from models import Application, JobListing, db
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Job listings")
-
-
-def _like(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @blp.route("")
@@ -31,11 +26,11 @@ class JobListings(MethodView):
         """List my job listings"""
         statement = select(JobListing).where(JobListing.user_id == current_user.id)
         if "company" in filters:
-            statement = statement.where(JobListing.company.ilike(_like(filters["company"])))
+            statement = statement.where(JobListing.company.ilike(like_pattern(filters["company"])))
         if "employment_type" in filters:
             statement = statement.where(JobListing.employment_type == filters["employment_type"])
         if "q" in filters:
-            pattern = _like(filters["q"])
+            pattern = like_pattern(filters["q"])
             statement = statement.where(or_(JobListing.company.ilike(pattern), JobListing.title.ilike(pattern)))
         columns = {name: getattr(JobListing, name) for name in ("created_at", "updated_at", "company", "title")}
         statement = apply_sort(statement, filters["sort"], columns, tiebreaker=JobListing.id)

@@ -23,6 +23,12 @@ def get_owned_or_404(model: type[Model], object_id: uuid.UUID, *, what: str) -> 
     return row
 
 
+def like_pattern(text: str) -> str:
+    """A case-insensitive substring pattern in which ``%`` and ``_`` are literal."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def paginate(statement: Select, pagination: PaginationParameters) -> list:
     pagination.item_count = db.session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())

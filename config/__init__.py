@@ -18,6 +18,15 @@ JOB_DESCRIPTION_MAX_CHARS   int       50000
 PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
 PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
 LOG_LEVEL                   choice    INFO
+STORAGE_DIR                 path      var/storage (uploaded files, content-addressed; outside
+                                      any web root)
+RESUME_MAX_BYTES            int       5242880 (5 MiB) — larger uploads get 413
+RESUME_MAX_PAGES            int       20 — longer documents fail extraction as too_many_pages
+EXTRACTION_TIME_LIMIT       float     60 seconds per extraction before it is classified too large
+TASK_MAX_RETRIES            int       5 retries of a transient failure before dead-lettering
+TASK_RETRY_BACKOFF          float     2.0 seconds: first retry delay, doubled each time, jittered
+TASK_RETRY_BACKOFF_MAX      float     300 seconds: longest retry delay
+OUTBOX_POLL_SECONDS         float     2.0 — the relay also wakes on NOTIFY at once
 ==========================  ========  =====================================================
 
 Parsing is strict: ``APP_ENV=prod`` or ``JWT_ACCESS_TOKEN_MINUTES=ten`` is an error at start-up,
@@ -54,6 +63,19 @@ def _env_int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
     if value < minimum:
         raise ConfigError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not value >= minimum:  # also rejects nan
+        raise ConfigError(f"{name} must be >= {minimum}, got {raw}")
     return value
 
 
@@ -119,6 +141,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "PASSWORD_HASH_TIME_COST": _env_int(env, "PASSWORD_HASH_TIME_COST", 3, minimum=1),
         "PASSWORD_HASH_MEMORY_KIB": _env_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
         "LOG_LEVEL": _env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        "STORAGE_DIR": _env_str(env, "STORAGE_DIR", str(instance_path.parent / "var" / "storage")),
+        "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
+        "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),
+        "EXTRACTION_TIME_LIMIT": _env_float(env, "EXTRACTION_TIME_LIMIT", 60.0, minimum=1.0),
+        "TASK_MAX_RETRIES": _env_int(env, "TASK_MAX_RETRIES", 5, minimum=0),
+        "TASK_RETRY_BACKOFF": _env_float(env, "TASK_RETRY_BACKOFF", 2.0, minimum=0.01),
+        "TASK_RETRY_BACKOFF_MAX": _env_float(env, "TASK_RETRY_BACKOFF_MAX", 300.0, minimum=0.01),
+        "OUTBOX_POLL_SECONDS": _env_float(env, "OUTBOX_POLL_SECONDS", 2.0, minimum=0.05),
         "PROPAGATE_EXCEPTIONS": False,
     }
 

@@ -24,6 +24,8 @@ db = SQLAlchemy(model_class=Base)
 from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
+from models.resume import Resume, ExtractionStatus  # noqa: E402
+from models.background_job import BackgroundJob, JobFailure, JobKind, JobState  # noqa: E402
 
 __all__ = [
     "db",
@@ -35,4 +37,10 @@ __all__ = [
     "Application",
     "ApplicationStatus",
     "StatusChange",
+    "Resume",
+    "ExtractionStatus",
+    "BackgroundJob",
+    "JobFailure",
+    "JobKind",
+    "JobState",
 ]

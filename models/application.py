@@ -38,8 +38,10 @@ class Application(UUIDPrimaryKey, Timestamps, db.Model):
     job_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("job_listings.id", ondelete="RESTRICT"), nullable=False, index=True
     )
-    # The resumes table arrives with the resume feature; its foreign key is added then.
-    resume_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    # Deleting a resume leaves the application, without a resume.
+    resume_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("resumes.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(
         String(32), ForeignKey("application_statuses.slug"), nullable=False, default="applied"
     )

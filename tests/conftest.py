@@ -3,7 +3,10 @@ session and emptied after every test; a fresh app and HTTP client per test."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -12,6 +15,7 @@ from sqlalchemy.engine import make_url
 from api import create_app
 from models import db
 from services.database_admin import ensure_database
+from tests.support import stack
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack_test"
@@ -19,6 +23,10 @@ TEST_DATABASE_URL = os.environ.get(
 # Tables whose rows come from migrations, not from tests.
 SEEDED_TABLES = {"application_statuses", "alembic_version"}
 PASSWORD = "a-long-enough-passphrase"
+# Shared by the API under test and the worker processes it starts.
+STORAGE_DIR = Path(tempfile.gettempdir()) / f"applytrack-test-storage-{os.getpid()}"
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+TEST_BROKER_URL = f"amqp://guest:guest@127.0.0.1:5672/{stack.TEST_VHOST}"
 
 
 def make_test_env() -> dict:
@@ -34,6 +42,15 @@ def make_test_env() -> dict:
         # Cheap hashing keeps hundreds of registrations fast; production uses the defaults.
         PASSWORD_HASH_TIME_COST="1",
         PASSWORD_HASH_MEMORY_KIB="1024",
+        BROKER_URL=TEST_BROKER_URL,
+        STORAGE_DIR=str(STORAGE_DIR),
+        # Short retry delays and a page limit that a generated slow PDF stays under.
+        TASK_MAX_RETRIES="3",
+        TASK_RETRY_BACKOFF="0.3",
+        TASK_RETRY_BACKOFF_MAX="2",
+        RESUME_MAX_PAGES="40",
+        OUTBOX_POLL_SECONDS="0.5",
+        LOG_LEVEL="INFO",
     )
     return env
 
@@ -116,3 +133,76 @@ def job(client, user):
     )
     assert response.status_code == 201
     return response.json
+
+
+class Stack:
+    """The relay and an extraction worker, running as real processes for the whole session."""
+
+    def __init__(self, env: dict, log_dir: Path) -> None:
+        self.env = env
+        self.log_dir = log_dir
+        self.relay = stack.relay(env, log_dir)
+        self.worker = stack.worker(env, log_dir, name="extraction-main")
+
+    def start(self) -> None:
+        self.relay.start()
+        self.worker.start()
+
+    def ensure_running(self) -> None:
+        """After a test that killed or stopped something: bring it back."""
+        for process in (self.relay, self.worker):
+            if not process.alive:
+                process.start()
+
+    def stop(self) -> None:
+        for process in (self.worker, self.relay):
+            process.stop()
+
+
+@pytest.fixture(scope="session")
+def running_stack(migrated_database, tmp_path_factory):
+    stack.reset_vhost()
+    log_dir = tmp_path_factory.mktemp("process-logs")
+    processes = Stack(make_test_env(), log_dir)
+    try:
+        processes.start()
+        yield processes
+    finally:
+        processes.stop()
+        shutil.rmtree(STORAGE_DIR, ignore_errors=True)
+
+
+@pytest.fixture
+def workers(running_stack):
+    """Relay and worker up for this test, and up again after it whatever it did to them."""
+    running_stack.ensure_running()
+    yield running_stack
+    running_stack.ensure_running()
+
+
+
+def upload(client, headers, data: bytes, filename: str = "resume.pdf", content_type: str | None = None, **form):
+    """POST /api/resumes as a browser would (multipart)."""
+    import io
+
+    file_part = (io.BytesIO(data), filename, content_type) if content_type else (io.BytesIO(data), filename)
+    return client.post("/api/resumes", data={"file": file_part, **form}, headers=headers,
+                       content_type="multipart/form-data")
+
+
+def wait_for_extraction(client, headers, resume_id: str, *, timeout: float = 60) -> dict:
+    """Poll GET /api/resumes/{id} until extraction has finished, as a web app would."""
+    def finished():
+        resume = client.get(f"/api/resumes/{resume_id}", headers=headers).json
+        return resume if resume["extraction_status"] in ("succeeded", "failed") else None
+
+    return stack.wait_until(finished, timeout=timeout, interval=0.2, what=f"extraction of {resume_id}")
+
+
+def wait_for_job(client, headers, job_id: str, states: tuple[str, ...] = ("succeeded", "failed", "dead"),
+                 *, timeout: float = 60) -> dict:
+    def reached():
+        job = client.get(f"/api/background-jobs/{job_id}", headers=headers).json
+        return job if job["state"] in states else None
+
+    return stack.wait_until(reached, timeout=timeout, interval=0.2, what=f"job {job_id} to reach {states}")

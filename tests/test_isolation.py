@@ -6,6 +6,8 @@ import uuid
 
 import pytest
 
+from tests.conftest import REALDATA, upload
+
 
 @pytest.fixture
 def owner_data(client, auth):
@@ -14,7 +16,8 @@ def owner_data(client, auth):
     application = client.post("/api/applications", json={"job_id": job["id"], "notes": "private"}, headers=headers).json
     deleted = client.post("/api/applications", json={"job_id": job["id"]}, headers=headers).json
     client.delete(f"/api/applications/{deleted['id']}", headers=headers)
-    return {"headers": headers, "job": job, "application": application, "deleted": deleted}
+    resume = upload(client, headers, (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()).json
+    return {"headers": headers, "job": job, "application": application, "deleted": deleted, "resume": resume}
 
 
 def id_routes(app):
@@ -27,12 +30,19 @@ def id_routes(app):
 def test_every_id_route_answers_404_for_another_users_ids(app, client, auth, owner_data):
     intruder = auth.headers()
     intruder_job = client.post("/api/jobs", json={"company": "Mine", "title": "Mine"}, headers=intruder).json
-    ids = {"job_id": owner_data["job"]["id"], "application_id": owner_data["application"]["id"]}
+    ids = {
+        "job_id": owner_data["job"]["id"],
+        "application_id": owner_data["application"]["id"],
+        "resume_id": owner_data["resume"]["id"],
+        "background_job_id": owner_data["resume"]["extraction_job_id"],
+    }
     bodies = {  # valid bodies, so that nothing but ownership can fail
         ("PUT", "jobs"): {"company": "Pwned", "title": "Pwned"},
         ("PATCH", "jobs"): {"title": "Pwned"},
         ("PUT", "applications"): {"job_id": intruder_job["id"]},
         ("PATCH", "applications"): {"notes": "pwned"},
+        ("PUT", "resumes"): {"name": "pwned"},
+        ("PATCH", "resumes"): {"name": "pwned"},
     }
     tried = 0
     for rule, method in id_routes(app):
@@ -50,12 +60,14 @@ def test_every_id_route_answers_404_for_another_users_ids(app, client, auth, own
         missing = client.open(missing_url, method=method, json=body, headers=intruder)
         assert missing.status_code == 404 and missing.json == response.json, (method, url)
         tried += 1
-    assert tried >= 9
+    assert tried >= 15
 
     owner = owner_data["headers"]
     assert client.get(f"/api/jobs/{owner_data['job']['id']}", headers=owner).json == owner_data["job"]
     application = client.get(f"/api/applications/{owner_data['application']['id']}", headers=owner).json
     assert application["notes"] == "private"
+    resume = client.get(f"/api/resumes/{owner_data['resume']['id']}", headers=owner).json
+    assert resume["name"] == owner_data["resume"]["name"]
 
 
 def test_restore_of_another_users_deleted_application_is_404(client, auth, owner_data):
@@ -74,6 +86,9 @@ def test_other_users_ids_inside_a_body_are_404(client, auth, owner_data):
     own = client.post("/api/applications", json={"job_id": own_job}, headers=intruder).json
     response = client.patch(f"/api/applications/{own['id']}", json={"job_id": foreign_job}, headers=intruder)
     assert response.status_code == 404
+    foreign_resume = owner_data["resume"]["id"]
+    response = client.patch(f"/api/applications/{own['id']}", json={"resume_id": foreign_resume}, headers=intruder)
+    assert response.status_code == 404 and response.json["message"] == "Resume not found."
     assert client.get(f"/api/applications/{own['id']}", headers=intruder).json["job_id"] == own_job
 
 
@@ -84,3 +99,5 @@ def test_lists_and_stats_show_only_own_data(client, auth, owner_data):
     assert client.get("/api/applications?deleted=true", headers=intruder).json == []
     assert client.get("/api/applications?q=private", headers=intruder).json == []
     assert client.get("/api/applications/stats", headers=intruder).json["total"] == 0
+    assert client.get("/api/resumes", headers=intruder).json == []
+    assert client.get("/api/background-jobs", headers=intruder).json == []

@@ -1,0 +1,96 @@
+"""One row per unit of background work: what the API shows and operators inspect.
+
+The row is also the transactional outbox: it is written in the same transaction as the thing
+it works on, with ``published_at`` empty, and the relay publishes it to RabbitMQ afterwards.
+The Celery task id is the job id, so a republished message is recognisably the same work.
+"""
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.mixins import Timestamps, UUIDPrimaryKey, utcnow
+
+
+class JobState(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # a permanent, classified failure (e.g. a corrupt file): retrying cannot help
+    DEAD = "dead"  # retries spent or an unexpected error: dead-lettered for an operator
+
+
+class JobKind(str, enum.Enum):
+    RESUME_EXTRACTION = "resume_extraction"
+
+
+JOB_STATES = tuple(s.value for s in JobState)
+TERMINAL_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.DEAD.value)
+# The Celery task that runs each kind of job; routing to queues is in celeryconfig.py.
+TASK_NAMES = {JobKind.RESUME_EXTRACTION.value: "resumes.extract"}
+
+
+class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "background_jobs"
+    __table_args__ = (
+        CheckConstraint(f"state IN {JOB_STATES!r}", name="state_known"),
+        CheckConstraint("attempts >= 0", name="attempts_non_negative"),
+        # The relay's scan: only rows still waiting to be published.
+        Index("ix_background_jobs_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
+        Index("ix_background_jobs_subject", "subject_id"),
+        Index("ix_background_jobs_user_state", "user_id", "state"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default=JobState.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_class: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+    failures: Mapped[list["JobFailure"]] = relationship(
+        order_by="JobFailure.id", cascade="all, delete-orphan", back_populates="job"
+    )
+
+    @property
+    def task_name(self) -> str:
+        return TASK_NAMES[self.kind]
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL_STATES
+
+    def finish(self, state: JobState) -> None:
+        self.state = state.value
+        self.finished_at = utcnow()
+        self.next_attempt_at = None
+
+
+class JobFailure(db.Model):
+    """Each failed attempt, because a dead-lettered message carries no exception text."""
+
+    __tablename__ = "job_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("background_jobs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    error_class: Mapped[str] = mapped_column(String(200), nullable=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    transient: Mapped[bool] = mapped_column(nullable=False)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    job: Mapped[BackgroundJob] = relationship(back_populates="failures")

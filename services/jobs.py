@@ -1,0 +1,138 @@
+"""The life of a background job record, as plain functions that tasks and tests call.
+
+queued → running → succeeded | failed | dead. Each attempt is counted in the database, so a
+message that keeps being redelivered (a worker killed mid-task, a hard time limit) is
+dead-lettered after ``max_attempts`` instead of looping forever.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, text
+
+from models import BackgroundJob, JobFailure, JobState, db
+from models.mixins import utcnow
+
+log = logging.getLogger(__name__)
+
+OUTBOX_CHANNEL = "applytrack_outbox"
+MAX_ERROR_TEXT = 2000
+
+
+class TransientError(Exception):
+    """Worth retrying later: the same attempt may well succeed (a dependency was unavailable)."""
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help; ``reason`` is a stable code and ``message`` tells the user what to do."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int
+    backoff: float
+    backoff_max: float
+
+    @property
+    def max_attempts(self) -> int:
+        # Every retry is an attempt; allow a few redeliveries of lost workers on top.
+        return self.max_retries + 3
+
+    def countdown(self, retries_so_far: int) -> float:
+        """Exponential backoff with jitter: spread retries so a recovering dependency is not
+        hit by every waiting job at the same instant."""
+        ceiling = min(self.backoff_max, self.backoff * (2**retries_so_far))
+        return round(random.uniform(ceiling / 2, ceiling), 3)
+
+
+def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, request_id: str | None = None) -> BackgroundJob:
+    """Add a job to the current transaction. The outbox relay publishes it after commit
+    (NOTIFY is delivered at commit, so it never announces work that was rolled back)."""
+    job = BackgroundJob(
+        id=uuid.uuid4(), kind=kind, subject_id=subject_id, user_id=user_id, request_id=request_id,
+        state=JobState.QUEUED.value, attempts=0,
+    )
+    db.session.add(job)
+    db.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    return job
+
+
+class TooManyAttempts(Exception):
+    pass
+
+
+def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> BackgroundJob | None:
+    """Mark the job running for this attempt, or return None when this message must not run it:
+    unknown job, already finished, or running elsewhere (a duplicate publish, not a redelivery)."""
+    job = db.session.scalar(select(BackgroundJob).where(BackgroundJob.id == job_id).with_for_update())
+    if job is None:
+        log.warning("job %s does not exist; message dropped", job_id)
+        db.session.rollback()
+        return None
+    if job.is_terminal or (job.state == JobState.RUNNING.value and not redelivered):
+        log.info("job %s is %s; duplicate message ignored", job_id, job.state)
+        db.session.rollback()
+        return None
+    job.attempts += 1
+    if job.attempts > max_attempts:
+        db.session.commit()
+        raise TooManyAttempts(f"delivered {job.attempts} times (max {max_attempts}); a worker may keep dying on it")
+    job.state = JobState.RUNNING.value
+    job.started_at = utcnow()
+    job.next_attempt_at = None
+    db.session.commit()
+    return job
+
+
+def _record(job: BackgroundJob, exc: BaseException, *, transient: bool) -> None:
+    error_class = type(exc).__name__
+    message = (getattr(exc, "message", None) or str(exc) or error_class)[:MAX_ERROR_TEXT]
+    job.last_error_class = error_class
+    job.last_error = message
+    db.session.add(
+        JobFailure(job=job, attempt=job.attempts, error_class=error_class, message=message, transient=transient)
+    )
+
+
+def _locked(job_id: uuid.UUID) -> BackgroundJob:
+    db.session.rollback()  # whatever the failed work left in the session is not to be kept
+    return db.session.scalar(select(BackgroundJob).where(BackgroundJob.id == job_id).with_for_update())
+
+
+def schedule_retry(job_id: uuid.UUID, exc: BaseException, countdown: float) -> None:
+    job = _locked(job_id)
+    _record(job, exc, transient=True)
+    job.state = JobState.QUEUED.value
+    job.next_attempt_at = utcnow() + timedelta(seconds=countdown)
+    db.session.commit()
+
+
+def fail(job_id: uuid.UUID, failure: PermanentFailure) -> BackgroundJob:
+    """A permanent, classified failure: recorded; the caller updates the subject and commits."""
+    job = _locked(job_id)
+    _record(job, failure, transient=False)
+    job.finish(JobState.FAILED)
+    return job
+
+
+def bury(job_id: uuid.UUID, exc: BaseException) -> BackgroundJob:
+    """Retries spent or an unexpected error: the message goes to the dead-letter queue; the
+    caller updates the subject and commits."""
+    job = _locked(job_id)
+    _record(job, exc, transient=False)
+    job.finish(JobState.DEAD)
+    return job
+
+
+def succeed(job: BackgroundJob) -> None:
+    """Part of the transaction that stores the job's result."""
+    job.finish(JobState.SUCCEEDED)  # last_error stays: a success after retries still shows what failed before

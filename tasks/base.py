@@ -1,0 +1,102 @@
+"""Task base classes: Flask app context, and the retry / fail / dead-letter policy every job
+task shares. A concrete task only names its work and what a failure means for its subject."""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Callable
+
+from celery import Task
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+from flask import current_app
+from sqlalchemy.exc import OperationalError
+
+from models import BackgroundJob, db
+from services import jobs
+from services.jobs import PermanentFailure, RetryPolicy, TransientError, TooManyAttempts
+from services.storage import StorageUnavailable
+
+log = logging.getLogger(__name__)
+
+# Failures that a later attempt may not meet: retried with backoff, then dead-lettered.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientError, StorageUnavailable)
+# How long to hold a message when the database itself is down before handing it back.
+DATABASE_DOWN_PAUSE = 5.0
+
+Work = Callable[[BackgroundJob], None]
+OnFailure = Callable[[BackgroundJob, str, str], None]
+
+
+class AppContextTask(Task):
+    """Runs inside the Flask app context: same config and database session handling as the API."""
+
+    def __call__(self, *args, **kwargs):
+        with self.app.flask_app.app_context():
+            return super().__call__(*args, **kwargs)
+
+
+class JobTask(AppContextTask):
+    """Runs one BackgroundJob per message.
+
+    - success: the work stores its result and marks the job succeeded in one transaction;
+    - PermanentFailure: job ``failed`` with the reason, message acked (nothing to replay);
+    - transient error: retried with exponential backoff and jitter up to ``TASK_MAX_RETRIES``,
+      then job ``dead`` and the message rejected into the dead-letter queue;
+    - any other error: job ``dead`` and dead-lettered at once (a bug an operator must see);
+    - database down: the message goes back to the queue after a pause (nothing can be recorded).
+    """
+
+    abstract = True
+
+    def run_job(self, job_id: str, work: Work, on_failure: OnFailure) -> None:
+        policy = RetryPolicy(
+            max_retries=current_app.config["TASK_MAX_RETRIES"],
+            backoff=current_app.config["TASK_RETRY_BACKOFF"],
+            backoff_max=current_app.config["TASK_RETRY_BACKOFF_MAX"],
+        )
+        try:
+            self._run(uuid.UUID(job_id), work, on_failure, policy)
+        except OperationalError as exc:
+            db.session.rollback()
+            log.error("job %s: database unavailable (%s); message requeued", job_id, exc.orig)
+            time.sleep(DATABASE_DOWN_PAUSE)
+            raise Reject(exc, requeue=True) from exc
+
+    def _run(self, job_id: uuid.UUID, work: Work, on_failure: OnFailure, policy: RetryPolicy) -> None:
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        try:
+            job = jobs.claim(job_id, redelivered=redelivered, max_attempts=policy.max_attempts)
+        except TooManyAttempts as exc:
+            self._dead_letter(job_id, exc, on_failure)
+        if job is None:
+            return
+        try:
+            work(job)
+        except PermanentFailure as failure:
+            job = jobs.fail(job_id, failure)
+            on_failure(job, failure.reason, failure.message)
+            db.session.commit()
+            log.info("job %s failed permanently: %s", job_id, failure.reason)
+        except TRANSIENT_ERRORS as exc:
+            if self.request.retries >= policy.max_retries:
+                self._dead_letter(job_id, exc, on_failure)
+            countdown = policy.countdown(self.request.retries)
+            jobs.schedule_retry(job_id, exc, countdown)
+            log.warning("job %s: transient %s (%s); retry in %.2fs", job_id, type(exc).__name__, exc, countdown)
+            raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries)
+        except SoftTimeLimitExceeded as exc:
+            self._dead_letter(job_id, exc, on_failure)
+        except OperationalError:
+            raise
+        except Exception as exc:
+            log.exception("job %s: unexpected error", job_id)
+            self._dead_letter(job_id, exc, on_failure)
+
+    def _dead_letter(self, job_id: uuid.UUID, exc: BaseException, on_failure: OnFailure):
+        job = jobs.bury(job_id, exc)
+        on_failure(job, "processing_error", "Processing failed because of a problem on our side; "
+                   "it has been reported and can be retried by an operator.")
+        db.session.commit()
+        log.error("job %s dead-lettered after %d attempt(s): %s: %s", job_id, job.attempts, type(exc).__name__, exc)
+        raise Reject(exc, requeue=False)

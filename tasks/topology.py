@@ -1,0 +1,24 @@
+"""Declare the RabbitMQ topology: work exchange and queues, dead-letter exchange and queue.
+
+Idempotent; run by every worker before it consumes, by the outbox relay before it publishes,
+and on demand by ``flask queues declare``. The dead-letter exchange must exist before a message
+is dead-lettered, or RabbitMQ drops the message silently.
+"""
+from __future__ import annotations
+
+from celery import Celery
+
+import celeryconfig
+
+
+def declare_topology(celery: Celery) -> list[str]:
+    """Declare everything; returns the names of the queues declared."""
+    queues = [celeryconfig.DEAD_LETTER_QUEUE, *celeryconfig.task_queues]
+    with celery.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=5, interval_start=0.5, interval_step=1, interval_max=3)
+        channel = connection.default_channel
+        celeryconfig.DEAD_LETTER_EXCHANGE.bind(channel).declare()
+        celeryconfig.EXCHANGE.bind(channel).declare()
+        for queue in queues:
+            queue.bind(channel).declare()
+    return [queue.name for queue in queues]

@@ -1,0 +1,1 @@
+"""Helpers the tests share: generated documents, managed processes, broker inspection."""

@@ -34,6 +34,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.config.update(_api_spec_settings())
 
     logging.basicConfig(level=app.config["LOG_LEVEL"])
+    # pdfminer warns about every odd font in every upload; its errors still show.
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     init_jwt(app)

@@ -23,6 +23,8 @@ STORAGE_DIR                 path      var/storage (uploaded files, content-addre
 RESUME_MAX_BYTES            int       5242880 (5 MiB) — larger uploads get 413
 RESUME_MAX_PAGES            int       20 — longer documents fail extraction as too_many_pages
 EXTRACTION_TIME_LIMIT       float     60 seconds per extraction before it is classified too large
+WORKER_MEMORY_LIMIT_MB      int       0 (off) — address-space cap per pool process; the
+                                      extraction worker in the Procfile sets 1536
 TASK_MAX_RETRIES            int       5 retries of a transient failure before dead-lettering
 TASK_RETRY_BACKOFF          float     2.0 seconds: first retry delay, doubled each time, jittered
 TASK_RETRY_BACKOFF_MAX      float     300 seconds: longest retry delay
@@ -145,6 +147,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),
         "EXTRACTION_TIME_LIMIT": _env_float(env, "EXTRACTION_TIME_LIMIT", 60.0, minimum=1.0),
+        "WORKER_MEMORY_LIMIT_MB": _env_int(env, "WORKER_MEMORY_LIMIT_MB", 0, minimum=0),
         "TASK_MAX_RETRIES": _env_int(env, "TASK_MAX_RETRIES", 5, minimum=0),
         "TASK_RETRY_BACKOFF": _env_float(env, "TASK_RETRY_BACKOFF", 2.0, minimum=0.01),
         "TASK_RETRY_BACKOFF_MAX": _env_float(env, "TASK_RETRY_BACKOFF_MAX", 300.0, minimum=0.01),

@@ -118,12 +118,12 @@ def extract_for_job(job: BackgroundJob) -> None:
             data, max_pages=current_app.config["RESUME_MAX_PAGES"], max_bytes=current_app.config["RESUME_MAX_BYTES"]
         )
     except ExtractionFailed as failure:
+        # The parser turns every exception into a reason, the time limit's too.
+        if _raised_during(failure, SoftTimeLimitExceeded):
+            raise _took_too_long() from failure
         raise jobs.PermanentFailure(failure.reason.value, failure.message) from failure
     except SoftTimeLimitExceeded as exc:
-        raise jobs.PermanentFailure(
-            "too_large", "Reading this file took too long; it may be very large or damaged. "
-            "Export it again as a simpler PDF and upload it again."
-        ) from exc
+        raise _took_too_long() from exc
     resume.text = result.text
     resume.page_count = result.page_count
     resume.word_count = result.word_count
@@ -132,6 +132,23 @@ def extract_for_job(job: BackgroundJob) -> None:
     resume.failure_reason = resume.failure_message = None
     jobs.succeed(job)
     db.session.commit()
+
+
+def _took_too_long() -> jobs.PermanentFailure:
+    return jobs.PermanentFailure(
+        "too_large", "Reading this file took too long; it may be very large or damaged. "
+        "Export it again as a simpler PDF and upload it again."
+    )
+
+
+def _raised_during(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def extraction_failed(job: BackgroundJob, reason: str, message: str) -> None:

@@ -24,6 +24,12 @@ def celery_init_app(app: Flask) -> Celery:
     celery = Celery(app.import_name, task_cls=AppContextTask, include=TASK_MODULES)
     celery.config_from_object("celeryconfig")
     celery.conf.broker_url = app.config["BROKER_URL"]
+    extraction_limit = app.config["EXTRACTION_TIME_LIMIT"]
+    celery.conf.task_annotations = {
+        # The soft limit becomes a classified "too large" failure; the hard limit (for a parser
+        # stuck in C code) kills the child, and the attempt count bounds the redeliveries.
+        "resumes.extract": {"soft_time_limit": extraction_limit, "time_limit": extraction_limit + 30},
+    }
     celery.flask_app = app
     app.extensions["celery"] = celery
     _connect_worker_signals(celery)
@@ -44,3 +50,14 @@ def _connect_worker_signals(celery: Celery) -> None:
         # A forked child must never reuse the parent's sockets to PostgreSQL.
         with app.app_context():
             db.engine.dispose(close=False)
+        _limit_child_memory(app.config["WORKER_MEMORY_LIMIT_MB"])
+
+
+def _limit_child_memory(limit_mb: int) -> None:
+    """Cap a pool child's address space, so a hostile file makes the parser raise MemoryError
+    (a classified failure) instead of exhausting the host."""
+    if limit_mb:
+        import resource
+
+        limit = limit_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))

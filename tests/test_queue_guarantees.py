@@ -151,3 +151,19 @@ def test_permanent_failures_fail_at_once_without_retrying(client, user, workers)
     assert job["state"] == "failed" and job["attempts"] == 1 and len(job["failures"]) == 1
     assert not job["failures"][0]["transient"]
     assert dead_letters_for(job["id"]) == []
+
+
+def test_extraction_over_its_time_limit_is_a_classified_failure_and_the_worker_lives(client, user, workers, tmp_path):
+    workers.worker.stop()  # only the strict worker below consumes during this test
+    strict = stack.worker({**workers.env, "EXTRACTION_TIME_LIMIT": "1"}, workers.log_dir, name="extraction-strict")
+    strict.start()
+    try:
+        slow = upload(client, user, text_pdf(30), "long.pdf").json
+        quick = upload(client, user, PDF, "quick.pdf").json
+        slow = wait_for_extraction(client, user, slow["id"], timeout=60)
+        assert slow["extraction_status"] == "failed" and slow["failure_reason"] == "too_large"
+        assert "too long" in slow["failure_message"]
+        assert wait_for_extraction(client, user, quick["id"])["extraction_status"] == "succeeded"
+        assert strict.alive
+    finally:
+        strict.stop()

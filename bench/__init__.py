@@ -1,0 +1,2 @@
+"""Benchmarks: each module brings up what it measures, drives it over loopback from this
+process, and writes its section of BENCHMARKS.md."""

@@ -1,0 +1,142 @@
+"""Bring the system up for a benchmark, like `make run` but on its own database and vhost:
+gunicorn, the outbox relay and workers as separate processes; and write results."""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+from services.database_admin import ensure_database
+from tests.support import stack
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCHMARKS_MD = ROOT / "BENCHMARKS.md"
+BENCH_VHOST = "applytrack_bench"
+BENCH_DB = "postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack_bench"
+REALDATA = ROOT.parent / "shared" / "realdata"
+
+
+def bench_env(**overrides: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "BROKER_URL", "APP_ENV")}
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=BENCH_DB,
+        BROKER_URL=f"amqp://guest:guest@127.0.0.1:5672/{BENCH_VHOST}",
+        JWT_SECRET_KEY=secrets.token_urlsafe(48),
+        STORAGE_DIR=tempfile.mkdtemp(prefix="applytrack-bench-storage-"),
+        LOG_LEVEL="WARNING",
+    )
+    env.update(overrides)
+    return env
+
+
+class System:
+    """The processes of one benchmark run and an authenticated HTTP session against the API."""
+
+    def __init__(self, env: dict, log_dir: Path, port: int = 5055) -> None:
+        self.env = env
+        self.base_url = f"http://127.0.0.1:{port}"
+        bin_dir = Path(sys.executable).parent
+        self.api = stack.ManagedProcess(
+            "api",
+            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+             "--log-level", "info", "wsgi:app"],
+            env, log_dir, ready_marker="Booting worker",
+        )
+        self.relay = stack.relay(env, log_dir)
+        self.workers: list[stack.ManagedProcess] = []
+        self.log_dir = log_dir
+        self.http = requests.Session()
+
+    def add_worker(self, **kwargs) -> stack.ManagedProcess:
+        worker = stack.worker(self.env, self.log_dir, **kwargs)
+        self.workers.append(worker)
+        return worker
+
+    def start(self) -> "System":
+        self.api.start()
+        self.relay.start()
+        for worker in self.workers:
+            worker.start()
+        stack.wait_until(self._api_up, timeout=30, what="the API")
+        return self
+
+    def _api_up(self) -> bool:
+        try:
+            return self.http.get(f"{self.base_url}/api/statuses", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def login(self) -> None:
+        email, password = f"bench-{secrets.token_hex(4)}@example.com", secrets.token_urlsafe(16)
+        self.http.post(f"{self.base_url}/api/auth/register", json={"email": email, "password": password}).raise_for_status()
+        tokens = self.http.post(f"{self.base_url}/api/auth/login", json={"email": email, "password": password})
+        tokens.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {tokens.json()['access_token']}"
+
+    def stop(self) -> None:
+        for process in [*self.workers, self.relay, self.api]:
+            process.stop()
+
+
+@contextmanager
+def running_system(env: dict, *, workers: list[dict]):
+    ensure_database(env["DATABASE_URL"])
+    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"],
+                   cwd=ROOT, env=env, check=True, capture_output=True)
+    stack.reset_vhost(BENCH_VHOST)
+    log_dir = Path(tempfile.mkdtemp(prefix="applytrack-bench-logs-"))
+    system = System(env, log_dir)
+    for worker in workers:
+        system.add_worker(**worker)
+    try:
+        system.start()
+        system.login()
+        yield system
+    finally:
+        system.stop()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def spread(values: list[float], fmt: str = "{:.2f}") -> str:
+    """min / median / max of a figure over the runs."""
+    return " / ".join(fmt.format(v) for v in (min(values), statistics.median(values), max(values)))
+
+
+def machine_description() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    import celery
+    import kombu
+    import pdfplumber
+
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+            f"Celery {celery.__version__}, kombu {kombu.__version__}, pdfplumber {pdfplumber.__version__}")
+
+
+def write_section(name: str, body: str) -> None:
+    """Replace (or add) the section between this benchmark's markers in BENCHMARKS.md."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.strip()}\n{end}"
+    text = BENCHMARKS_MD.read_text() if BENCHMARKS_MD.exists() else "# Benchmarks\n"
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _m: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    BENCHMARKS_MD.write_text(text)
+
+
+def now() -> float:
+    return time.perf_counter()

@@ -1,0 +1,1 @@
+"""Resume-versus-job-listing analyzers and the result type they all produce."""

@@ -53,9 +53,9 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from api import applications, auth, background_jobs, jobs, resumes, statuses, users
+    from api import analyses, applications, auth, background_jobs, jobs, resumes, statuses, users
 
-    for module in (auth, users, statuses, jobs, applications, resumes, background_jobs):
+    for module in (auth, users, statuses, jobs, applications, resumes, analyses, background_jobs):
         api.register_blueprint(module.blp)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import uuid
 
+from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
@@ -17,6 +18,7 @@ from api.schemas.applications import (
 )
 from models import Application, ApplicationStatus, JobListing, Resume, StatusChange, db
 from models.mixins import utcnow
+from services.analyses import AnalysisRefused, request_analysis
 from services.application_stats import application_stats
 
 blp = Blueprint("applications", __name__, url_prefix="/api/applications", description="Job applications")
@@ -86,6 +88,7 @@ class Applications(MethodView):
             application.applied_at = utcnow()
         db.session.add(application)
         application.record_initial_status()
+        _queue_analysis(application)
         db.session.commit()
         return application
 
@@ -156,17 +159,33 @@ def history(application_id: uuid.UUID):
 
 def _update(application: Application, data: dict) -> Application:
     new_status = data.pop("status", None)
+    before = (application.resume_id, application.job_id)
     _assign(application, data)
     if new_status is not None:
         _check_status(new_status)
         application.change_status(new_status)
+    if (application.resume_id, application.job_id) != before:
+        _queue_analysis(application)
     db.session.commit()
     return application
+
+
+def _queue_analysis(application: Application) -> None:
+    """An application with a resume gets its resume analysed against its job (idempotent:
+    an analysis of the same inputs is reused)."""
+    if application.resume_id is None:
+        return
+    resume = db.session.get(Resume, application.resume_id)
+    try:
+        request_analysis(resume, application.job, request_id=request.headers.get("X-Request-ID"))
+    except AnalysisRefused:
+        pass  # the resume is unreadable; the application itself is still worth saving
 
 
 def _assign(application: Application, data: dict) -> None:
     if "job_id" in data:
         application.job = get_owned_or_404(JobListing, data.pop("job_id"), what="Job listing")
+        application.job_id = application.job.id
     if data.get("resume_id") is not None:
         get_owned_or_404(Resume, data["resume_id"], what="Resume")
     for field, value in data.items():

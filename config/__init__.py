@@ -29,6 +29,18 @@ TASK_MAX_RETRIES            int       5 retries of a transient failure before de
 TASK_RETRY_BACKOFF          float     2.0 seconds: first retry delay, doubled each time, jittered
 TASK_RETRY_BACKOFF_MAX      float     300 seconds: longest retry delay
 OUTBOX_POLL_SECONDS         float     2.0 — the relay also wakes on NOTIFY at once
+ANALYZER                    choice    auto | local | llm — auto uses the LLM when LLM_API_KEY
+                                      or LLM_BASE_URL is set, else the built-in local analyzer
+LLM_BASE_URL                url       (OpenAI) — e.g. https://openrouter.ai/api/v1,
+                                      http://127.0.0.1:11434/v1 (Ollama), a vLLM server
+LLM_API_KEY                 secret    (none) — local servers need none
+LLM_MODEL                   str       gpt-4o-mini
+LLM_TIMEOUT                 float     30 seconds per call
+LLM_MAX_CONCURRENCY         int       8 calls in flight per worker process
+LLM_MAX_OUTPUT_TOKENS       int       2000
+LLM_INVALID_OUTPUT_RETRIES  int       2 — asks again when the answer is not a valid result
+LLM_PRICE_INPUT_PER_MTOK    float     0.15 USD per million input tokens (cost estimate)
+LLM_PRICE_OUTPUT_PER_MTOK   float     0.60 USD per million output tokens
 ==========================  ========  =====================================================
 
 Parsing is strict: ``APP_ENV=prod`` or ``JWT_ACCESS_TOKEN_MINUTES=ten`` is an error at start-up,
@@ -152,6 +164,16 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "TASK_RETRY_BACKOFF": _env_float(env, "TASK_RETRY_BACKOFF", 2.0, minimum=0.01),
         "TASK_RETRY_BACKOFF_MAX": _env_float(env, "TASK_RETRY_BACKOFF_MAX", 300.0, minimum=0.01),
         "OUTBOX_POLL_SECONDS": _env_float(env, "OUTBOX_POLL_SECONDS", 2.0, minimum=0.05),
+        "ANALYZER": _env_choice(env, "ANALYZER", "auto", ("auto", "local", "llm")),
+        "LLM_BASE_URL": _env_str(env, "LLM_BASE_URL", ""),
+        "LLM_API_KEY": _env_str(env, "LLM_API_KEY", ""),
+        "LLM_MODEL": _env_str(env, "LLM_MODEL", "gpt-4o-mini"),
+        "LLM_TIMEOUT": _env_float(env, "LLM_TIMEOUT", 30.0, minimum=0.1),
+        "LLM_MAX_CONCURRENCY": _env_int(env, "LLM_MAX_CONCURRENCY", 8, minimum=1),
+        "LLM_MAX_OUTPUT_TOKENS": _env_int(env, "LLM_MAX_OUTPUT_TOKENS", 2000, minimum=100),
+        "LLM_INVALID_OUTPUT_RETRIES": _env_int(env, "LLM_INVALID_OUTPUT_RETRIES", 2, minimum=0),
+        "LLM_PRICE_INPUT_PER_MTOK": _env_float(env, "LLM_PRICE_INPUT_PER_MTOK", 0.15),
+        "LLM_PRICE_OUTPUT_PER_MTOK": _env_float(env, "LLM_PRICE_OUTPUT_PER_MTOK", 0.60),
         "PROPAGATE_EXCEPTIONS": False,
     }
 

@@ -26,6 +26,7 @@ from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
 from models.resume import Resume, ExtractionStatus  # noqa: E402
 from models.background_job import BackgroundJob, JobFailure, JobKind, JobState  # noqa: E402
+from models.analysis import Analysis, IdempotencyKey  # noqa: E402
 
 __all__ = [
     "db",
@@ -43,4 +44,6 @@ __all__ = [
     "JobFailure",
     "JobKind",
     "JobState",
+    "Analysis",
+    "IdempotencyKey",
 ]

@@ -19,6 +19,7 @@ from models.mixins import Timestamps, UUIDPrimaryKey, utcnow
 
 
 class JobState(str, enum.Enum):
+    WAITING = "waiting"  # held back until something it needs exists (an analysis waits for text)
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -28,12 +29,13 @@ class JobState(str, enum.Enum):
 
 class JobKind(str, enum.Enum):
     RESUME_EXTRACTION = "resume_extraction"
+    ANALYSIS = "analysis"
 
 
 JOB_STATES = tuple(s.value for s in JobState)
 TERMINAL_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.DEAD.value)
 # The Celery task that runs each kind of job; routing to queues is in celeryconfig.py.
-TASK_NAMES = {JobKind.RESUME_EXTRACTION.value: "resumes.extract"}
+TASK_NAMES = {JobKind.RESUME_EXTRACTION.value: "resumes.extract", JobKind.ANALYSIS.value: "analysis.run"}
 
 
 class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):

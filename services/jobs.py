@@ -20,6 +20,8 @@ from models.mixins import utcnow
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "applytrack_outbox"
+# The failure reason of a dead-lettered job: our side failed, an operator can replay it.
+PROCESSING_ERROR = "processing_error"
 MAX_ERROR_TEXT = 2000
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from models import BackgroundJob, ExtractionStatus, JobKind, Resume, db
 from models.mixins import utcnow
-from services import jobs
+from services import analyses, jobs
 from services.extraction import ExtractionFailed, FileKind, detect_kind, extract_text
 from services.storage import Storage, sha256_hex
 
@@ -131,6 +131,7 @@ def extract_for_job(job: BackgroundJob) -> None:
     resume.extraction_status = ExtractionStatus.SUCCEEDED.value
     resume.failure_reason = resume.failure_message = None
     jobs.succeed(job)
+    analyses.release_waiting(resume.id)
     db.session.commit()
 
 
@@ -158,3 +159,7 @@ def extraction_failed(job: BackgroundJob, reason: str, message: str) -> None:
         resume.extraction_status = ExtractionStatus.FAILED.value
         resume.failure_reason = reason
         resume.failure_message = message[:500]
+        if reason != jobs.PROCESSING_ERROR and resume.text is None:
+            # Nothing will ever be read from this file; a dead-lettered extraction, by
+            # contrast, may still be replayed, so its analyses keep waiting.
+            analyses.fail_waiting(resume.id, reason)

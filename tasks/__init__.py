@@ -17,7 +17,7 @@ from tasks.base import AppContextTask
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["tasks.resumes"]
+TASK_MODULES = ["tasks.resumes", "tasks.analysis"]
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -95,7 +95,7 @@ class JobTask(AppContextTask):
 
     def _dead_letter(self, job_id: uuid.UUID, exc: BaseException, on_failure: OnFailure):
         job = jobs.bury(job_id, exc)
-        on_failure(job, "processing_error", "Processing failed because of a problem on our side; "
+        on_failure(job, jobs.PROCESSING_ERROR, "Processing failed because of a problem on our side; "
                    "it has been reported and can be retried by an operator.")
         db.session.commit()
         log.error("job %s dead-lettered after %d attempt(s): %s: %s", job_id, job.attempts, type(exc).__name__, exc)

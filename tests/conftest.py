@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from api import create_app
 from models import db
 from services.database_admin import ensure_database
 from tests.support import stack
+from tests.support.fake_llm import FakeLLM
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack_test"
@@ -33,7 +35,8 @@ def make_test_env() -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "APP_ENV", "JWT_SECRET_KEY")
+        # A developer's own settings must not leak in: no real LLM key, no other database.
+        if key not in ("DATABASE_URL", "APP_ENV", "JWT_SECRET_KEY", "ANALYZER") and not key.startswith("LLM_")
     }
     env.update(
         APP_ENV="testing",
@@ -75,10 +78,26 @@ def app(migrated_database):
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in SEEDED_TABLES]
-        if tables:
+        _truncate(tables)
+        db.engine.dispose()
+
+
+def _truncate(tables: list[str], attempts: int = 20) -> None:
+    """Empty the tables; workers and the relay may still be finishing the last test's jobs and
+    hold locks, so a deadlock or lock wait here is retried, not a failure."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            db.session.execute(text("SET LOCAL lock_timeout = '2s'"))
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             db.session.commit()
-        db.engine.dispose()
+            return
+        except OperationalError:
+            db.session.rollback()
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 @pytest.fixture
@@ -135,35 +154,70 @@ def job(client, user):
     return response.json
 
 
+def llm_env(fake_llm) -> dict:
+    """Settings that point the analyzer at the local OpenAI-compatible test server."""
+    return {"LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": "test-key", "LLM_MODEL": "fake-model",
+            "LLM_TIMEOUT": "1", "LLM_INVALID_OUTPUT_RETRIES": "1"}
+
+
+@pytest.fixture(scope="session")
+def fake_llm():
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm(fake_llm):
+    """The test LLM, with no latency and no faults scripted at the start of each test."""
+    fake_llm.script.control({"latency": 0, "faults": [], "error_rate": 0, "reset_stats": True})
+    yield fake_llm
+    fake_llm.script.control({"latency": 0, "faults": [], "error_rate": 0})
+
+
+@pytest.fixture
+def llm_client(migrated_database, fake_llm):
+    """An API whose analyses go to the LLM analyzer (the default client's use the local one)."""
+    app = create_app({**make_test_env(), **llm_env(fake_llm)})
+    return app.test_client()
+
+
 class Stack:
-    """The relay and an extraction worker, running as real processes for the whole session."""
+    """The relay, an extraction worker (prefork) and an analysis worker (threads), running as
+    real processes for the whole session. Workers can use the test LLM; which analyzer runs is
+    decided by the API when the analysis is requested."""
 
     def __init__(self, env: dict, log_dir: Path) -> None:
         self.env = env
         self.log_dir = log_dir
         self.relay = stack.relay(env, log_dir)
         self.worker = stack.worker(env, log_dir, name="extraction-main")
+        self.analysis_worker = stack.worker(env, log_dir, queues="analysis", pool="threads", concurrency=8,
+                                            name="analysis-main")
+
+    def processes(self):
+        return (self.relay, self.worker, self.analysis_worker)
 
     def start(self) -> None:
-        self.relay.start()
-        self.worker.start()
+        for process in self.processes():
+            process.start()
 
     def ensure_running(self) -> None:
         """After a test that killed or stopped something: bring it back."""
-        for process in (self.relay, self.worker):
+        for process in self.processes():
             if not process.alive:
                 process.start()
 
     def stop(self) -> None:
-        for process in (self.worker, self.relay):
+        for process in reversed(self.processes()):
             process.stop()
 
 
 @pytest.fixture(scope="session")
-def running_stack(migrated_database, tmp_path_factory):
+def running_stack(migrated_database, fake_llm, tmp_path_factory):
     stack.reset_vhost()
     log_dir = tmp_path_factory.mktemp("process-logs")
-    processes = Stack(make_test_env(), log_dir)
+    processes = Stack({**make_test_env(), **llm_env(fake_llm)}, log_dir)
     try:
         processes.start()
         yield processes
@@ -206,3 +260,11 @@ def wait_for_job(client, headers, job_id: str, states: tuple[str, ...] = ("succe
         return job if job["state"] in states else None
 
     return stack.wait_until(reached, timeout=timeout, interval=0.2, what=f"job {job_id} to reach {states}")
+
+
+def wait_for_analysis(client, headers, analysis_id: str, *, timeout: float = 60) -> dict:
+    def finished():
+        analysis = client.get(f"/api/analyses/{analysis_id}", headers=headers).json
+        return analysis if analysis["state"] in ("succeeded", "failed", "dead") else None
+
+    return stack.wait_until(finished, timeout=timeout, interval=0.1, what=f"analysis {analysis_id}")

@@ -17,7 +17,9 @@ def owner_data(client, auth):
     deleted = client.post("/api/applications", json={"job_id": job["id"]}, headers=headers).json
     client.delete(f"/api/applications/{deleted['id']}", headers=headers)
     resume = upload(client, headers, (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()).json
-    return {"headers": headers, "job": job, "application": application, "deleted": deleted, "resume": resume}
+    analysis = client.post(f"/api/resumes/{resume['id']}/analyze", json={"job_id": job["id"]}, headers=headers).json
+    return {"headers": headers, "job": job, "application": application, "deleted": deleted, "resume": resume,
+            "analysis": analysis}
 
 
 def id_routes(app):
@@ -35,6 +37,7 @@ def test_every_id_route_answers_404_for_another_users_ids(app, client, auth, own
         "application_id": owner_data["application"]["id"],
         "resume_id": owner_data["resume"]["id"],
         "background_job_id": owner_data["resume"]["extraction_job_id"],
+        "analysis_id": owner_data["analysis"]["id"],
     }
     bodies = {  # valid bodies, so that nothing but ownership can fail
         ("PUT", "jobs"): {"company": "Pwned", "title": "Pwned"},
@@ -43,6 +46,7 @@ def test_every_id_route_answers_404_for_another_users_ids(app, client, auth, own
         ("PATCH", "applications"): {"notes": "pwned"},
         ("PUT", "resumes"): {"name": "pwned"},
         ("PATCH", "resumes"): {"name": "pwned"},
+        ("POST", "analyses"): {"job_id": intruder_job["id"]},
     }
     tried = 0
     for rule, method in id_routes(app):
@@ -60,7 +64,7 @@ def test_every_id_route_answers_404_for_another_users_ids(app, client, auth, own
         missing = client.open(missing_url, method=method, json=body, headers=intruder)
         assert missing.status_code == 404 and missing.json == response.json, (method, url)
         tried += 1
-    assert tried >= 15
+    assert tried >= 20
 
     owner = owner_data["headers"]
     assert client.get(f"/api/jobs/{owner_data['job']['id']}", headers=owner).json == owner_data["job"]

@@ -1,0 +1,162 @@
+"""Asking for and running resume analyses, as plain functions for views and tasks."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from flask import current_app
+from sqlalchemy import select, text, update
+
+from models import Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Resume, db
+from models.mixins import utcnow
+from services import jobs
+from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
+from services.analysis.llm import PROMPT_VERSION, LLMSettings
+
+ACTIVE_OR_DONE = (JobState.WAITING.value, JobState.QUEUED.value, JobState.RUNNING.value, JobState.SUCCEEDED.value)
+
+
+class AnalysisRefused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _sha256(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def input_hash(resume: Resume, listing: JobListing, identity: str) -> str:
+    """Same resume bytes + same listing text + same analyzer version = the same question."""
+    return _sha256(resume.sha256, listing.title, listing.description, identity)
+
+
+def _advisory_lock(key: str) -> None:
+    db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False,
+                     request_id: str | None = None) -> tuple[Analysis, bool]:
+    """The analysis answering "how well does ``resume`` fit ``listing``": an existing one for the
+    same inputs (unless ``force``), else a new one queued (or waiting for the resume's text).
+    Returns ``(analysis, created)``; the caller commits."""
+    if resume.extraction_status == ExtractionStatus.FAILED.value and resume.text is None:
+        raise AnalysisRefused(
+            409, f"This resume's text could not be extracted ({resume.failure_reason}): "
+                 f"{resume.failure_message or 'upload it again'}"
+        )
+    config = current_app.config
+    analyzer = configured_analyzer_name(config)
+    identity = analyzer_identity(analyzer, config)
+    fingerprint = input_hash(resume, listing, identity)
+    _advisory_lock(f"analysis:{resume.user_id}:{fingerprint}")
+    if not force:
+        existing = db.session.scalar(
+            select(Analysis).join(Analysis.job)
+            .where(Analysis.user_id == resume.user_id, Analysis.input_hash == fingerprint,
+                   BackgroundJob.state.in_(ACTIVE_OR_DONE))
+            .order_by(Analysis.created_at.desc()).limit(1)
+        )
+        if existing is not None:
+            return existing, False
+    analysis_id = uuid.uuid4()
+    job = jobs.enqueue(JobKind.ANALYSIS.value, analysis_id, user_id=resume.user_id, request_id=request_id)
+    if resume.text is None:
+        job.state = JobState.WAITING.value  # released when the extraction succeeds
+    settings = LLMSettings.from_config(config) if analyzer == "llm" else None
+    analysis = Analysis(
+        id=analysis_id, user_id=resume.user_id, resume_id=resume.id, job_listing_id=listing.id, job=job,
+        input_hash=fingerprint, analyzer=analyzer, analyzer_version=identity.split(":")[-1],
+        model=settings.model if settings else None, prompt_version=PROMPT_VERSION if settings else None,
+    )
+    db.session.add(analysis)
+    return analysis, True
+
+
+def request_with_idempotency_key(key: str, resume: Resume, listing: JobListing, *, force: bool,
+                                 request_id: str | None) -> tuple[Analysis, bool]:
+    """A retried POST with the same key returns what the first one did; the same key with a
+    different request is refused."""
+    request_hash = _sha256(str(resume.id), str(listing.id), str(force))
+    _advisory_lock(f"idempotency:{resume.user_id}:{key}")
+    seen = db.session.scalar(select(IdempotencyKey).where(IdempotencyKey.user_id == resume.user_id,
+                                                          IdempotencyKey.key == key))
+    if seen is not None:
+        if seen.request_hash != request_hash:
+            raise AnalysisRefused(422, "This Idempotency-Key was used with a different request; use a new key.")
+        return db.session.get(Analysis, seen.analysis_id), False
+    analysis, created = request_analysis(resume, listing, force=force, request_id=request_id)
+    db.session.flush()
+    db.session.add(IdempotencyKey(user_id=resume.user_id, key=key, request_hash=request_hash,
+                                  analysis_id=analysis.id, created_at=utcnow()))
+    return analysis, created
+
+
+def latest_for_pair(user_id: uuid.UUID, resume_id: uuid.UUID, listing_id: uuid.UUID) -> Analysis | None:
+    return db.session.scalar(
+        select(Analysis)
+        .where(Analysis.user_id == user_id, Analysis.resume_id == resume_id, Analysis.job_listing_id == listing_id)
+        .order_by(Analysis.created_at.desc()).limit(1)
+    )
+
+
+def release_waiting(resume_id: uuid.UUID) -> None:
+    """The resume's text exists now: its waiting analyses go to the queue (same transaction)."""
+    waiting = select(Analysis.job_id).where(Analysis.resume_id == resume_id)
+    db.session.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id.in_(waiting), BackgroundJob.state == JobState.WAITING.value)
+        .values(state=JobState.QUEUED.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(text(f"NOTIFY {jobs.OUTBOX_CHANNEL}"))
+
+
+def fail_waiting(resume_id: uuid.UUID, reason: str) -> None:
+    """The resume's text will not exist: its waiting analyses fail, saying why."""
+    rows = db.session.execute(
+        select(Analysis, BackgroundJob).join(Analysis.job)
+        .where(Analysis.resume_id == resume_id, BackgroundJob.state == JobState.WAITING.value)
+    ).all()
+    for analysis, job in rows:
+        job.finish(JobState.FAILED)
+        job.last_error_class = "ResumeUnreadable"
+        job.last_error = f"the resume's text could not be extracted: {reason}"
+        analysis.failure_reason = "resume_unreadable"
+        analysis.failure_message = "The resume's text could not be extracted, so it cannot be analysed."
+
+
+def run_for_job(job: BackgroundJob) -> None:
+    """The analysis task's work: analyse, store the result with provenance, mark succeeded."""
+    analysis = db.session.scalar(select(Analysis).where(Analysis.job_id == job.id))
+    if analysis is None:
+        raise jobs.PermanentFailure("deleted", "The resume or job listing was deleted before the analysis ran.")
+    resume = db.session.get(Resume, analysis.resume_id)
+    listing = db.session.get(JobListing, analysis.job_listing_id)
+    if resume.text is None:
+        # Delivered before the text exists (e.g. replayed early): wait for the extraction again.
+        job.state = JobState.WAITING.value
+        db.session.commit()
+        return
+    output = get_analyzer(analysis.analyzer, current_app.config).analyze(resume.text, listing.title, listing.description)
+    analysis.result = output.result.to_dict()
+    analysis.score = output.result.score
+    analysis.verdict = output.result.verdict
+    analysis.model = output.model
+    analysis.prompt_version = output.prompt_version
+    analysis.tokens_in = output.tokens_in
+    analysis.tokens_out = output.tokens_out
+    analysis.latency_ms = output.latency_ms
+    analysis.cost_usd = output.cost_usd
+    analysis.failure_reason = analysis.failure_message = None
+    analysis.completed_at = utcnow()
+    jobs.succeed(job)
+    db.session.commit()
+
+
+def analysis_failed(job: BackgroundJob, reason: str, message: str) -> None:
+    analysis = db.session.scalar(select(Analysis).where(Analysis.job_id == job.id))
+    if analysis is not None:
+        analysis.failure_reason = reason
+        analysis.failure_message = message[:500]

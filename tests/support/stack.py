@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 MANAGEMENT_API = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672/api")
 MANAGEMENT_AUTH = ("guest", "guest")
-TEST_VHOST = "applytrack_test"
+# A run of its own can use another vhost (and TEST_DATABASE_URL another database).
+TEST_VHOST = os.environ.get("TEST_RABBITMQ_VHOST", "applytrack_test")
 
 
 def wait_until(predicate: Callable[[], object], *, timeout: float, interval: float = 0.1, what: str = "condition"):

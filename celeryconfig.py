@@ -34,7 +34,8 @@ task_ignore_result = True
 result_backend = None
 
 task_acks_late = True
-task_acks_on_failure_or_timeout = False
+task_acks_on_failure = False  # a failed task is rejected, so the broker dead-letters it
+task_acks_on_timeout = False  # a hard time limit requeues; the job's attempt count bounds the loop
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 worker_cancel_long_running_tasks_on_connection_loss = True
@@ -59,16 +60,49 @@ def _work_queue(name: str) -> Queue:
     )
 
 
-# One queue per kind of work, so CPU-bound parsing and IO-bound LLM calls scale separately.
-# The dead-letter queue is deliberately absent: no worker consumes it.
-task_queues = (_work_queue("extraction"), _work_queue("analysis"))
+# One queue per kind of work, so CPU-bound parsing and IO-bound LLM calls scale separately, and
+# bulk re-analysis has a lane of its own (its own workers) so it never delays a user waiting on
+# "analysis". The dead-letter queue is deliberately absent: no worker consumes it.
+task_queues = (
+    _work_queue("extraction"),
+    _work_queue("analysis"),
+    _work_queue("analysis_bulk"),
+    _work_queue("maintenance"),
+)
 task_default_queue = "extraction"
 task_default_exchange = EXCHANGE.name
 task_default_routing_key = "extraction"
 task_create_missing_queues = False
 task_routes = {
     "resumes.*": {"queue": "extraction", "routing_key": "extraction"},
-    "analysis.*": {"queue": "analysis", "routing_key": "analysis"},
+    "analysis.*": {"queue": "analysis", "routing_key": "analysis"},  # bulk jobs name analysis_bulk
+    "bulk.*": {"queue": "analysis_bulk", "routing_key": "analysis_bulk"},
+    "maintenance.*": {"queue": "maintenance", "routing_key": "maintenance"},
+}
+
+
+def _every(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    try:
+        seconds = float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if seconds <= 0:
+        raise ValueError(f"{name} must be > 0")
+    return seconds
+
+
+# Periodic maintenance (run by `flask beat`, which holds a database lock so that exactly one
+# scheduler runs however many are started). Each run is recorded as a maintenance job.
+beat_schedule = {
+    name: {"task": "maintenance.run", "schedule": _every(variable, default), "kwargs": {"name": name}}
+    for name, variable, default in (
+        ("republish_unpublished", "SCHEDULE_REPUBLISH_SECONDS", 60),
+        ("requeue_stuck_jobs", "SCHEDULE_STUCK_JOBS_SECONDS", 300),
+        ("purge_expired_sessions", "SCHEDULE_PURGE_SESSIONS_SECONDS", 3600),
+        ("remove_orphan_files", "SCHEDULE_ORPHAN_FILES_SECONDS", 3600),
+        ("flag_follow_ups", "SCHEDULE_FOLLOW_UPS_SECONDS", 3600),
+    )
 }
 
 # Extraction runs hostile files through a PDF parser: bound time and memory per child.

@@ -1,7 +1,6 @@
 """The application factory: config, extensions, blueprints and error handlers."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Mapping
 
@@ -13,9 +12,12 @@ from flask_migrate import Migrate
 
 from api.cli import register_commands
 from api.errors import Api, register_error_handlers
+from api.metrics import init_metrics
+from api.request_id import init_request_id
 from api.security import init_jwt
 from config import load_settings
 from models import db
+from services.logging_setup import configure_logging
 from services.passwords import PasswordHashing
 from services.storage import LocalFileStorage
 from tasks import celery_init_app
@@ -33,9 +35,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.config.update(overrides)
     app.config.update(_api_spec_settings())
 
-    logging.basicConfig(level=app.config["LOG_LEVEL"])
-    # pdfminer warns about every odd font in every upload; its errors still show.
-    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    configure_logging(app.config["LOG_LEVEL"])
+    init_request_id(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     init_jwt(app)
@@ -48,14 +49,17 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     celery_init_app(app)
     _limit_json_bodies(app)
     _register_blueprints(api)
+    init_metrics(app)
     register_commands(app)
     return app
 
 
 def _register_blueprints(api: Api) -> None:
-    from api import analyses, applications, auth, background_jobs, jobs, resumes, statuses, users
+    from api import (analyses, applications, auth, background_jobs, bulk, dlq, health, jobs, resumes, statuses,
+                     users)
 
-    for module in (auth, users, statuses, jobs, applications, resumes, analyses, background_jobs):
+    # bulk before analyses: /api/analyses/reanalyze is not an analysis id.
+    for module in (auth, users, statuses, jobs, applications, resumes, bulk, analyses, background_jobs, dlq, health):
         api.register_blueprint(module.blp)
 
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request, url_for
+from flask import url_for
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from api.queries import get_owned_or_404, paginate
+from api.request_id import current_request_id
 from api.schemas.analyses import AnalysisSchema, AnalyzeRequestSchema, IdempotencyHeaderSchema
 from models import Analysis, JobListing, Resume, db
 from services import analyses as analysis_service
@@ -23,6 +24,8 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Resume ana
 @blp.response(202, AnalysisSchema)
 @blp.alt_response(404, description="The resume or the job listing does not exist or is not yours")
 @blp.alt_response(409, description="The resume's text could not be extracted")
+@blp.alt_response(429, description="Too many of your analyses are unfinished (Retry-After says when to retry)")
+@blp.alt_response(503, description="The analysis queue is full (Retry-After says when to retry)")
 @jwt_required()
 def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
     """Ask for an analysis; answers at once with its state and a URL to poll.
@@ -33,7 +36,7 @@ def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
     """
     resume = get_owned_or_404(Resume, resume_id, what="Resume")
     listing = get_owned_or_404(JobListing, body["job_id"], what="Job listing")
-    request_id = request.headers.get("X-Request-ID")
+    request_id = current_request_id()
     try:
         if "idempotency_key" in headers:
             analysis, _ = analysis_service.request_with_idempotency_key(
@@ -41,7 +44,8 @@ def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
         else:
             analysis, _ = analysis_service.request_analysis(resume, listing, force=body["force"], request_id=request_id)
     except AnalysisRefused as refused:
-        abort(refused.status, message=refused.message)
+        headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
+        abort(refused.status, message=refused.message, headers=headers)
     db.session.commit()
     return analysis, 202, {"Location": url_for("analyses.get_analysis", analysis_id=analysis.id)}
 

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import uuid
 
-from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import or_, select
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
+from api.request_id import current_request_id
 from api.schemas.applications import (
     ApplicationQuerySchema,
     ApplicationSchema,
@@ -58,6 +58,8 @@ class Applications(MethodView):
             .where(Application.user_id == current_user.id)
             .where(Application.deleted_at.is_not(None) if filters["deleted"] else Application.deleted_at.is_(None))
         )
+        if "needs_follow_up" in filters:
+            statement = statement.where(Application.needs_follow_up.is_(filters["needs_follow_up"]))
         if filters.get("status"):
             statement = statement.where(Application.status.in_(filters["status"]))
         if "company" in filters:
@@ -177,7 +179,7 @@ def _queue_analysis(application: Application) -> None:
         return
     resume = db.session.get(Resume, application.resume_id)
     try:
-        request_analysis(resume, application.job, request_id=request.headers.get("X-Request-ID"))
+        request_analysis(resume, application.job, request_id=current_request_id())
     except AnalysisRefused:
         pass  # the resume is unreadable; the application itself is still worth saving
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Response, request
+from flask import Response
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
+from api.request_id import current_request_id
 from api.schemas.resumes import (
     ResumeDetailSchema,
     ResumeQuerySchema,
@@ -62,7 +63,7 @@ class Resumes(MethodView):
         try:
             resume = resume_service.create_resume(
                 current_user.id, data, filename=upload.filename, name=form.get("name"),
-                request_id=request.headers.get("X-Request-ID"),
+                request_id=current_request_id(),
             )
         except UploadRejected as rejected:
             abort(rejected.status, message=rejected.message)
@@ -125,7 +126,7 @@ def reextract(resume_id: uuid.UUID):
     """Extract the text again (e.g. after a failure on our side); no-op while one is queued or running"""
     resume = get_owned_or_404(Resume, resume_id, what="Resume")
     if not resume_service.extraction_in_progress(resume):
-        resume_service.queue_extraction(resume, request_id=request.headers.get("X-Request-ID"))
+        resume_service.queue_extraction(resume, request_id=current_request_id())
         db.session.commit()
     return resume
 

@@ -25,10 +25,20 @@ RESUME_MAX_PAGES            int       20 — longer documents fail extraction as
 EXTRACTION_TIME_LIMIT       float     60 seconds per extraction before it is classified too large
 WORKER_MEMORY_LIMIT_MB      int       0 (off) — address-space cap per pool process; the
                                       extraction worker in the Procfile sets 1536
+WORKER_METRICS_PORT         int       0 (off) — a worker serves Prometheus /metrics on it; with
+                                      a prefork pool also set PROMETHEUS_MULTIPROC_DIR
+WORKER_METRICS_BIND         str       127.0.0.1
 TASK_MAX_RETRIES            int       5 retries of a transient failure before dead-lettering
 TASK_RETRY_BACKOFF          float     2.0 seconds: first retry delay, doubled each time, jittered
 TASK_RETRY_BACKOFF_MAX      float     300 seconds: longest retry delay
 OUTBOX_POLL_SECONDS         float     2.0 — the relay also wakes on NOTIFY at once
+ANALYSIS_MAX_BACKLOG        int       2000 messages waiting in the analysis queue: above it a
+                                      new analysis is refused with 503 + Retry-After
+ANALYSIS_DRAIN_RATE         float     20 analyses/s, to estimate Retry-After
+USER_MAX_ANALYSIS_BACKLOG   int       100 unfinished analyses per user: above it, 429
+BACKLOG_CACHE_SECONDS       float     2 — how long a broker queue depth is reused
+FOLLOW_UP_DAYS              int       14 — open applications with no stage change for this long
+                                      are flagged needs_follow_up (periodic task)
 ANALYZER                    choice    auto | local | llm — auto uses the LLM when LLM_API_KEY
                                       or LLM_BASE_URL is set, else the built-in local analyzer
 LLM_BASE_URL                url       (OpenAI) — e.g. https://openrouter.ai/api/v1,
@@ -160,10 +170,17 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),
         "EXTRACTION_TIME_LIMIT": _env_float(env, "EXTRACTION_TIME_LIMIT", 60.0, minimum=1.0),
         "WORKER_MEMORY_LIMIT_MB": _env_int(env, "WORKER_MEMORY_LIMIT_MB", 0, minimum=0),
+        "WORKER_METRICS_PORT": _env_int(env, "WORKER_METRICS_PORT", 0, minimum=0),
+        "WORKER_METRICS_BIND": _env_str(env, "WORKER_METRICS_BIND", "127.0.0.1"),
         "TASK_MAX_RETRIES": _env_int(env, "TASK_MAX_RETRIES", 5, minimum=0),
         "TASK_RETRY_BACKOFF": _env_float(env, "TASK_RETRY_BACKOFF", 2.0, minimum=0.01),
         "TASK_RETRY_BACKOFF_MAX": _env_float(env, "TASK_RETRY_BACKOFF_MAX", 300.0, minimum=0.01),
         "OUTBOX_POLL_SECONDS": _env_float(env, "OUTBOX_POLL_SECONDS", 2.0, minimum=0.05),
+        "ANALYSIS_MAX_BACKLOG": _env_int(env, "ANALYSIS_MAX_BACKLOG", 2000, minimum=1),
+        "ANALYSIS_DRAIN_RATE": _env_float(env, "ANALYSIS_DRAIN_RATE", 20.0, minimum=0.01),
+        "USER_MAX_ANALYSIS_BACKLOG": _env_int(env, "USER_MAX_ANALYSIS_BACKLOG", 100, minimum=1),
+        "BACKLOG_CACHE_SECONDS": _env_float(env, "BACKLOG_CACHE_SECONDS", 2.0, minimum=0.0),
+        "FOLLOW_UP_DAYS": _env_int(env, "FOLLOW_UP_DAYS", 14, minimum=1),
         "ANALYZER": _env_choice(env, "ANALYZER", "auto", ("auto", "local", "llm")),
         "LLM_BASE_URL": _env_str(env, "LLM_BASE_URL", ""),
         "LLM_API_KEY": _env_str(env, "LLM_API_KEY", ""),

@@ -11,7 +11,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+if not logging.getLogger().handlers:
+    # Only when nothing configured logging yet: inside the app (flask db upgrade, the tests)
+    # the application's JSON logging stays in place.
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

@@ -25,7 +25,7 @@ from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
 from models.resume import Resume, ExtractionStatus  # noqa: E402
-from models.background_job import BackgroundJob, JobFailure, JobKind, JobState  # noqa: E402
+from models.background_job import BackgroundJob, BulkRun, DeadLetterAction, JobFailure, JobKind, JobState, Lane  # noqa: E402
 from models.analysis import Analysis, IdempotencyKey  # noqa: E402
 
 __all__ = [
@@ -42,6 +42,9 @@ __all__ = [
     "ExtractionStatus",
     "BackgroundJob",
     "JobFailure",
+    "DeadLetterAction",
+    "BulkRun",
+    "Lane",
     "JobKind",
     "JobState",
     "Analysis",

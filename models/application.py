@@ -53,6 +53,8 @@ class Application(UUIDPrimaryKey, Timestamps, db.Model):
     source: Mapped[str | None] = mapped_column(String(100))
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), nullable=False, default=list, server_default="{}")
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set by the periodic follow-up check when the stage has not changed for a while.
+    needs_follow_up: Mapped[bool] = mapped_column(nullable=False, default=False, server_default="false")
 
     job: Mapped[JobListing] = relationship(lazy="joined", innerjoin=True)
 
@@ -69,6 +71,7 @@ class Application(UUIDPrimaryKey, Timestamps, db.Model):
     def _record_move(self, from_status: str | None, to_status: str) -> None:
         now = utcnow()
         self.status_changed_at = now
+        self.needs_follow_up = False
         db.session.add(
             StatusChange(application=self, from_status=from_status, to_status=to_status, changed_at=now)
         )

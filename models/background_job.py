@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -25,17 +25,35 @@ class JobState(str, enum.Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # a permanent, classified failure (e.g. a corrupt file): retrying cannot help
     DEAD = "dead"  # retries spent or an unexpected error: dead-lettered for an operator
+    CANCELLED = "cancelled"  # its bulk run was cancelled before it ran: skipped, never executed
 
 
 class JobKind(str, enum.Enum):
     RESUME_EXTRACTION = "resume_extraction"
     ANALYSIS = "analysis"
+    BULK_EXPANSION = "bulk_expansion"  # turns a bulk re-analysis request into its analyses
+    MAINTENANCE = "maintenance"  # one run of a periodic task
+
+
+class Lane(str, enum.Enum):
+    """Interactive work (a user waiting) never queues behind bulk work: separate queues, each
+    with its own workers."""
+
+    INTERACTIVE = "interactive"
+    BULK = "bulk"
 
 
 JOB_STATES = tuple(s.value for s in JobState)
-TERMINAL_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.DEAD.value)
+TERMINAL_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.DEAD.value, JobState.CANCELLED.value)
 # The Celery task that runs each kind of job; routing to queues is in celeryconfig.py.
-TASK_NAMES = {JobKind.RESUME_EXTRACTION.value: "resumes.extract", JobKind.ANALYSIS.value: "analysis.run"}
+TASK_NAMES = {
+    JobKind.RESUME_EXTRACTION.value: "resumes.extract",
+    JobKind.ANALYSIS.value: "analysis.run",
+    JobKind.BULK_EXPANSION.value: "bulk.expand",
+    JobKind.MAINTENANCE.value: "maintenance.run",
+}
+# Bulk analyses go to their own queue; everything else is routed by task name.
+BULK_QUEUES = {JobKind.ANALYSIS.value: "analysis_bulk"}
 
 
 class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
@@ -61,6 +79,15 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
     last_error_class: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
+    # A dead job an operator chose not to replay: it leaves the dead-letter listing.
+    discarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lane: Mapped[str] = mapped_column(String(16), nullable=False, default=Lane.INTERACTIVE.value,
+                                      server_default=Lane.INTERACTIVE.value)
+    bulk_run_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("bulk_runs.id", ondelete="CASCADE"), index=True
+    )
+    # What a maintenance run did, e.g. {"purged_sessions": 3}.
+    detail: Mapped[dict | None] = mapped_column(JSONB)
 
     failures: Mapped[list["JobFailure"]] = relationship(
         order_by="JobFailure.id", cascade="all, delete-orphan", back_populates="job"
@@ -69,6 +96,11 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
     @property
     def task_name(self) -> str:
         return TASK_NAMES[self.kind]
+
+    @property
+    def queue(self) -> str | None:
+        """The queue to publish to when it is not the task's usual one."""
+        return BULK_QUEUES.get(self.kind) if self.lane == Lane.BULK.value else None
 
     @property
     def is_terminal(self) -> bool:
@@ -96,3 +128,40 @@ class JobFailure(db.Model):
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     job: Mapped[BackgroundJob] = relationship(back_populates="failures")
+
+
+class DeadLetterAction(db.Model):
+    """Who replayed or discarded which dead job, when, and through what (API or script)."""
+
+    __tablename__ = "dead_letter_actions"
+    __table_args__ = (CheckConstraint("action IN ('requeue', 'discard')", name="action_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("background_jobs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    actor: Mapped[str] = mapped_column(String(254), nullable=False)
+    source: Mapped[str] = mapped_column(String(16), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+
+class BulkRun(UUIDPrimaryKey, db.Model):
+    """A request to re-analyse many pairs at once, on the bulk lane; cancellable, with progress
+    counted from its jobs."""
+
+    __tablename__ = "bulk_runs"
+    __table_args__ = (
+        CheckConstraint("state IN ('expanding', 'running', 'cancelled', 'finished')", name="state_known"),
+    )
+
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )  # whose analyses; empty for an operator's run over everyone's
+    requested_by: Mapped[str] = mapped_column(String(254), nullable=False)
+    filters: Mapped[dict] = mapped_column(JSONB, nullable=False, default=dict)
+    state: Mapped[str] = mapped_column(String(16), nullable=False, default="expanding")
+    total: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

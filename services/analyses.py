@@ -7,20 +7,24 @@ import uuid
 from flask import current_app
 from sqlalchemy import select, text, update
 
-from models import Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Resume, db
+from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
+                    Resume, db)
 from models.mixins import utcnow
 from services import jobs
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
 from services.analysis.llm import PROMPT_VERSION, LLMSettings
+from services.backpressure import Overloaded, check_analysis_capacity
+from services.metrics import LLM_COST, LLM_TOKENS
 
 ACTIVE_OR_DONE = (JobState.WAITING.value, JobState.QUEUED.value, JobState.RUNNING.value, JobState.SUCCEEDED.value)
 
 
 class AnalysisRefused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after
 
 
 def _sha256(*parts: str) -> str:
@@ -37,7 +41,8 @@ def _advisory_lock(key: str) -> None:
 
 
 def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False,
-                     request_id: str | None = None) -> tuple[Analysis, bool]:
+                     request_id: str | None = None, lane: str = Lane.INTERACTIVE.value,
+                     bulk_run_id: uuid.UUID | None = None, analyzer: str | None = None) -> tuple[Analysis, bool]:
     """The analysis answering "how well does ``resume`` fit ``listing``": an existing one for the
     same inputs (unless ``force``), else a new one queued (or waiting for the resume's text).
     Returns ``(analysis, created)``; the caller commits."""
@@ -47,7 +52,7 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
                  f"{resume.failure_message or 'upload it again'}"
         )
     config = current_app.config
-    analyzer = configured_analyzer_name(config)
+    analyzer = analyzer or configured_analyzer_name(config)
     identity = analyzer_identity(analyzer, config)
     fingerprint = input_hash(resume, listing, identity)
     _advisory_lock(f"analysis:{resume.user_id}:{fingerprint}")
@@ -60,8 +65,14 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
         )
         if existing is not None:
             return existing, False
+    if lane == Lane.INTERACTIVE.value:  # the bulk lane has its own queue and its own pace
+        try:
+            check_analysis_capacity(resume.user_id)
+        except Overloaded as overloaded:
+            raise AnalysisRefused(overloaded.status, overloaded.message, overloaded.retry_after) from overloaded
     analysis_id = uuid.uuid4()
-    job = jobs.enqueue(JobKind.ANALYSIS.value, analysis_id, user_id=resume.user_id, request_id=request_id)
+    job = jobs.enqueue(JobKind.ANALYSIS.value, analysis_id, user_id=resume.user_id, request_id=request_id,
+                       lane=lane, bulk_run_id=bulk_run_id)
     if resume.text is None:
         job.state = JobState.WAITING.value  # released when the extraction succeeds
     settings = LLMSettings.from_config(config) if analyzer == "llm" else None
@@ -153,6 +164,11 @@ def run_for_job(job: BackgroundJob) -> None:
     analysis.completed_at = utcnow()
     jobs.succeed(job)
     db.session.commit()
+    if output.tokens_in or output.tokens_out:
+        model = output.model or output.analyzer
+        LLM_TOKENS.labels("input", model).inc(output.tokens_in)
+        LLM_TOKENS.labels("output", model).inc(output.tokens_out)
+        LLM_COST.labels(model).inc(float(output.cost_usd))
 
 
 def analysis_failed(job: BackgroundJob, reason: str, message: str) -> None:

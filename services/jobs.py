@@ -56,12 +56,13 @@ class RetryPolicy:
         return round(random.uniform(ceiling / 2, ceiling), 3)
 
 
-def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, request_id: str | None = None) -> BackgroundJob:
+def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, request_id: str | None = None,
+            lane: str = "interactive", bulk_run_id: uuid.UUID | None = None) -> BackgroundJob:
     """Add a job to the current transaction. The outbox relay publishes it after commit
     (NOTIFY is delivered at commit, so it never announces work that was rolled back)."""
     job = BackgroundJob(
         id=uuid.uuid4(), kind=kind, subject_id=subject_id, user_id=user_id, request_id=request_id,
-        state=JobState.QUEUED.value, attempts=0,
+        state=JobState.QUEUED.value, attempts=0, lane=lane, bulk_run_id=bulk_run_id,
     )
     db.session.add(job)
     db.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))

@@ -2,22 +2,24 @@
 
 Tasks run inside the Flask app context (so they use the same config and database session as the
 API); forked worker children drop the parent's connection pool; the queues, the dead-letter
-exchange and the dead-letter queue are declared before any worker consumes.
+exchange and the dead-letter queue are declared before any worker consumes. Workers log through
+the same JSON handler as the API (services/logging_setup.py) instead of Celery's own handlers.
 """
 from __future__ import annotations
 
 import logging
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import setup_logging, worker_init, worker_process_init, worker_ready
 from flask import Flask
 
 from models import db
+from services.logging_setup import configure_logging
 from tasks.base import AppContextTask
 
 log = logging.getLogger(__name__)
 
-TASK_MODULES = ["tasks.resumes", "tasks.analysis"]
+TASK_MODULES = ["tasks.resumes", "tasks.analysis", "tasks.bulk", "tasks.maintenance"]
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -39,11 +41,30 @@ def celery_init_app(app: Flask) -> Celery:
 def _connect_worker_signals(celery: Celery) -> None:
     app = celery.flask_app
 
+    @setup_logging.connect(weak=False)
+    def json_logging(**_kwargs) -> None:
+        # Having a receiver at all stops Celery from installing its own handlers and formats
+        # (and the worker's -l option): its lines then go through our JSON handler, at the
+        # app's LOG_LEVEL, like every other process's.
+        configure_logging(app.config["LOG_LEVEL"])
+
     @worker_init.connect(weak=False)
     def declare_before_consuming(sender=None, **_kwargs) -> None:
         from tasks.topology import declare_topology
 
         declare_topology(celery)
+
+    @worker_ready.connect(weak=False)
+    def serve_metrics(**_kwargs) -> None:
+        # The main process serves every pool process's metrics (PROMETHEUS_MULTIPROC_DIR).
+        port = app.config["WORKER_METRICS_PORT"]
+        if port:
+            from prometheus_client import start_http_server
+
+            from services.metrics import registry_for_scrape
+
+            start_http_server(port, addr=app.config["WORKER_METRICS_BIND"], registry=registry_for_scrape())
+            log.info("worker metrics on %s:%d/metrics", app.config["WORKER_METRICS_BIND"], port)
 
     @worker_process_init.connect(weak=False)
     def fresh_pool_in_child(**_kwargs) -> None:

@@ -8,13 +8,15 @@ import uuid
 from typing import Callable
 
 from celery import Task
-from celery.exceptions import Reject, SoftTimeLimitExceeded
+from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from models import BackgroundJob, db
 from services import jobs
 from services.jobs import PermanentFailure, RetryPolicy, TransientError, TooManyAttempts
+from services.logging_setup import log_context
+from services.metrics import TASK_DEAD_LETTERS, TASK_RETRIES, TASK_SECONDS
 from services.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,25 @@ OnFailure = Callable[[BackgroundJob, str, str], None]
 
 
 class AppContextTask(Task):
-    """Runs inside the Flask app context: same config and database session handling as the API."""
+    """Runs inside the Flask app context: same config and database session handling as the API.
+
+    While the task runs, every log line carries its task id, its job id (the first argument:
+    tasks take the id of their job) and the id of the request that queued it.
+    """
 
     def __call__(self, *args, **kwargs):
-        with self.app.flask_app.app_context():
+        with self.app.flask_app.app_context(), log_context(**self._log_ids(args)):
             return super().__call__(*args, **kwargs)
+
+    def _log_ids(self, args: tuple) -> dict[str, str | None]:
+        # The relay publishes the job's request id as the custom message header "request_id";
+        # Celery keeps custom headers in request.headers (and re-sends them on retry).
+        headers = self.request.headers or {}
+        return {
+            "request_id": headers.get("request_id"),
+            "task_id": self.request.id,
+            "job_id": str(args[0]) if args else None,
+        }
 
 
 class JobTask(AppContextTask):
@@ -71,18 +87,44 @@ class JobTask(AppContextTask):
             self._dead_letter(job_id, exc, on_failure)
         if job is None:
             return
+        kind, attempt, started = job.kind, job.attempts, time.monotonic()
+        log.info("job started: %s, attempt %d", kind, attempt, extra={"kind": kind, "attempt": attempt})
+        outcome = "error"
+        try:
+            outcome = self._attempt(job_id, job, work, on_failure, policy)
+        except Retry:
+            outcome = "retry"
+            raise
+        except Reject as rejected:
+            outcome = "requeued" if rejected.requeue else "dead"
+            raise
+        finally:
+            # Logged however the attempt ended (a retry or a dead-letter raises); the line
+            # before it says how, the job's state says what came of it.
+            duration = time.monotonic() - started
+            TASK_SECONDS.labels(self.name, outcome).observe(duration)
+            log.info("job finished: %s, attempt %d", kind, attempt,
+                     extra={"kind": kind, "attempt": attempt, "duration_ms": round(duration * 1000, 1),
+                            "outcome": outcome})
+
+    def _attempt(self, job_id: uuid.UUID, job: BackgroundJob, work: Work, on_failure: OnFailure,
+                 policy: RetryPolicy) -> str:
+        """Run the work once; returns how it ended ("ok" or "failed") or raises Retry / Reject."""
         try:
             work(job)
+            return "ok"
         except PermanentFailure as failure:
             job = jobs.fail(job_id, failure)
             on_failure(job, failure.reason, failure.message)
             db.session.commit()
             log.info("job %s failed permanently: %s", job_id, failure.reason)
+            return "failed"
         except TRANSIENT_ERRORS as exc:
             if self.request.retries >= policy.max_retries:
                 self._dead_letter(job_id, exc, on_failure)
             countdown = policy.countdown(self.request.retries)
             jobs.schedule_retry(job_id, exc, countdown)
+            TASK_RETRIES.labels(self.name).inc()
             log.warning("job %s: transient %s (%s); retry in %.2fs", job_id, type(exc).__name__, exc, countdown)
             raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries)
         except SoftTimeLimitExceeded as exc:
@@ -98,5 +140,6 @@ class JobTask(AppContextTask):
         on_failure(job, jobs.PROCESSING_ERROR, "Processing failed because of a problem on our side; "
                    "it has been reported and can be retried by an operator.")
         db.session.commit()
+        TASK_DEAD_LETTERS.labels(self.name).inc()
         log.error("job %s dead-lettered after %d attempt(s): %s: %s", job_id, job.attempts, type(exc).__name__, exc)
         raise Reject(exc, requeue=False)

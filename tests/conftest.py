@@ -183,8 +183,8 @@ def llm_client(migrated_database, fake_llm):
 
 
 class Stack:
-    """The relay, an extraction worker (prefork) and an analysis worker (threads), running as
-    real processes for the whole session. Workers can use the test LLM; which analyzer runs is
+    """The relay, an extraction worker (prefork), an analysis worker (threads) and a bulk-lane +
+    maintenance worker (threads), running as real processes for the whole session. Workers can use the test LLM; which analyzer runs is
     decided by the API when the analysis is requested."""
 
     def __init__(self, env: dict, log_dir: Path) -> None:
@@ -194,9 +194,12 @@ class Stack:
         self.worker = stack.worker(env, log_dir, name="extraction-main")
         self.analysis_worker = stack.worker(env, log_dir, queues="analysis", pool="threads", concurrency=8,
                                             name="analysis-main")
+        # The low-priority lane and the periodic tasks have workers of their own.
+        self.bulk_worker = stack.worker(env, log_dir, queues="analysis_bulk,maintenance", pool="threads",
+                                        concurrency=4, name="bulk-main")
 
     def processes(self):
-        return (self.relay, self.worker, self.analysis_worker)
+        return (self.relay, self.worker, self.analysis_worker, self.bulk_worker)
 
     def start(self) -> None:
         for process in self.processes():

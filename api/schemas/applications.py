@@ -51,6 +51,9 @@ class ApplicationSchema(ma.Schema):
     created_at = ma.fields.DateTime(dump_only=True)
     updated_at = ma.fields.DateTime(dump_only=True)
     deleted_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    needs_follow_up = ma.fields.Boolean(
+        dump_only=True, metadata={"description": "No stage change for FOLLOW_UP_DAYS (set by a periodic check)"}
+    )
 
 
 class ApplicationQuerySchema(ma.Schema):
@@ -60,6 +63,7 @@ class ApplicationQuerySchema(ma.Schema):
     applied_from = ma.fields.AwareDateTime(default_timezone=None)
     applied_to = ma.fields.AwareDateTime(default_timezone=None)
     q = ma.fields.String(validate=validate.Length(max=200), metadata={"description": "Search company, title and notes"})
+    needs_follow_up = ma.fields.Boolean(metadata={"description": "true: only applications due a follow-up"})
     deleted = ma.fields.Boolean(
         load_default=False, metadata={"description": "true lists the deleted (restorable) applications instead"}
     )

@@ -1,0 +1,95 @@
+"""The dead-letter queue, for administrators: list, replay and discard dead jobs.
+
+The same code as scripts/replay_dlq.py (services/dead_letters.py), so what one shows or
+moves, the other sees.
+"""
+from __future__ import annotations
+
+import uuid
+
+from flask import current_app
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint, abort
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from api.queries import paginate
+from api.schemas.dlq import (DeadLetterActionSchema, DeadLetterQuerySchema, DeadLetterSchema, DiscardSchema,
+                             OutcomeSchema, RequeueManySchema)
+from api.security import admin_required
+from models import BackgroundJob, DeadLetterAction, db
+from services import dead_letters
+
+blp = Blueprint("dlq", __name__, url_prefix="/api/dlq", description="Dead-letter queue (administrators)")
+
+
+def _selection(filters: dict, **extra) -> dead_letters.Selection:
+    return dead_letters.Selection(kind=filters.get("kind"), error_class=filters.get("error_class"),
+                                  since=filters.get("since"), until=filters.get("until"), **extra)
+
+
+def _dead_job_or_404(job_id: uuid.UUID) -> BackgroundJob:
+    jobs = dead_letters.dead_jobs(dead_letters.Selection(job_ids=(job_id,)))
+    if not jobs:
+        abort(404, message="No dead job with this id (it may have been replayed or discarded already).")
+    return jobs[0]
+
+
+def _act(jobs: list[BackgroundJob], action: str, note: str | None = None) -> dict:
+    outcome = dead_letters.act(current_app.extensions["celery"], jobs, action,
+                               actor=current_user.email, source="api", note=note)
+    return outcome.as_dict()
+
+
+@blp.route("")
+@blp.arguments(DeadLetterQuerySchema, location="query")
+@blp.response(200, DeadLetterSchema(many=True))
+@blp.alt_response(403, description="Not an administrator")
+@blp.paginate()
+@jwt_required()
+@admin_required
+def list_dead(filters: dict, pagination_parameters):
+    """Dead jobs, oldest death first, with attempts, first and last failure and last error"""
+    statement = _selection(filters).statement().options(selectinload(BackgroundJob.failures))
+    return paginate(statement, pagination_parameters)
+
+
+@blp.route("/<uuid:dead_job_id>/requeue", methods=["POST"])
+@blp.response(200, OutcomeSchema)
+@jwt_required()
+@admin_required
+def requeue_one(dead_job_id: uuid.UUID):
+    """Replay one dead job: reset its attempts and republish it with confirms"""
+    return _act([_dead_job_or_404(dead_job_id)], "requeue")
+
+
+@blp.route("/requeue", methods=["POST"])
+@blp.arguments(RequeueManySchema)
+@blp.response(200, OutcomeSchema)
+@jwt_required()
+@admin_required
+def requeue_many(body: dict):
+    """Replay dead jobs chosen by ids or by a filter (at most `limit`)"""
+    selection = _selection(body, job_ids=tuple(body.get("ids", ())), limit=body["limit"])
+    return _act(dead_letters.dead_jobs(selection), "requeue")
+
+
+@blp.route("/<uuid:dead_job_id>", methods=["DELETE"])
+@blp.arguments(DiscardSchema, location="query")
+@blp.response(200, OutcomeSchema)
+@jwt_required()
+@admin_required
+def discard_one(query: dict, dead_job_id: uuid.UUID):
+    """Discard a dead job: its message leaves the queue, the decision is recorded"""
+    return _act([_dead_job_or_404(dead_job_id)], "discard", note=query.get("note"))
+
+
+@blp.route("/actions")
+@blp.response(200, DeadLetterActionSchema(many=True))
+@blp.paginate()
+@jwt_required()
+@admin_required
+def actions(pagination_parameters):
+    """Every replay and discard, newest first: who, when, what, through the API or the script"""
+    statement = select(DeadLetterAction).order_by(DeadLetterAction.at.desc(), DeadLetterAction.id.desc())
+    return paginate(statement, pagination_parameters)

@@ -1,0 +1,88 @@
+"""Saying "not now" before queueing work nobody will see for an hour.
+
+Two limits on new analyses: the system's backlog (messages waiting in the broker's
+``analysis`` queue, read with a passive declare and cached for a couple of seconds, so a
+request never scans job rows for it) and each user's own backlog (their unfinished analysis
+jobs: one indexed count). CRUD never passes through here.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+import uuid
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from models import BackgroundJob, JobKind, JobState, Lane, db
+
+log = logging.getLogger(__name__)
+
+UNFINISHED = (JobState.WAITING.value, JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+class Overloaded(Exception):
+    def __init__(self, status: int, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.retry_after = retry_after
+
+
+class _DepthCache:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.values: dict[str, tuple[float, int | None]] = {}
+
+    def get(self, queue: str, ttl: float) -> int | None:
+        with self.lock:
+            stamp, depth = self.values.get(queue, (0.0, None))
+            if time.monotonic() - stamp < ttl:
+                return depth
+            depth = _broker_depth(queue)
+            self.values[queue] = (time.monotonic(), depth)
+            return depth
+
+
+_CACHE = _DepthCache()
+
+
+def _broker_depth(queue: str) -> int | None:
+    """Messages ready in ``queue``, or None when the broker cannot say (the outbox then keeps
+    accepting work: a broker outage is not a reason to turn users away)."""
+    try:
+        with current_app.extensions["celery"].connection_for_read() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+            _name, messages, _consumers = connection.default_channel.queue_declare(queue=queue, passive=True)
+            return messages
+    except Exception as exc:
+        log.warning("backlog of %s unknown: %s", queue, exc)
+        return None
+
+
+def queue_depth(queue: str) -> int | None:
+    return _CACHE.get(queue, current_app.config["BACKLOG_CACHE_SECONDS"])
+
+
+def check_analysis_capacity(user_id: uuid.UUID) -> None:
+    """Raise Overloaded (429 for the user's own backlog, 503 for the system's) or return."""
+    config = current_app.config
+    mine = db.session.scalar(
+        select(func.count()).where(BackgroundJob.user_id == user_id, BackgroundJob.kind == JobKind.ANALYSIS.value,
+                                   BackgroundJob.lane == Lane.INTERACTIVE.value,  # bulk has its own pace
+                                   BackgroundJob.state.in_(UNFINISHED))
+    )
+    if mine >= config["USER_MAX_ANALYSIS_BACKLOG"]:
+        raise Overloaded(
+            429, f"You have {mine} analyses still waiting or running (the limit is "
+                 f"{config['USER_MAX_ANALYSIS_BACKLOG']}); try again when some have finished.", retry_after=30)
+    depth = queue_depth("analysis")
+    limit = config["ANALYSIS_MAX_BACKLOG"]
+    if depth is not None and depth >= limit:
+        # Rough time to drain: the waiting messages at the rate the pool usually manages.
+        retry_after = max(5, math.ceil(depth / max(1.0, config["ANALYSIS_DRAIN_RATE"])))
+        raise Overloaded(
+            503, f"The analysis queue is full ({depth} waiting); your request was not queued. "
+                 f"Try again in about {retry_after} seconds.", retry_after=retry_after)

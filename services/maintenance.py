@@ -1,0 +1,111 @@
+"""Periodic maintenance, as plain functions; each returns what it did (recorded on its job)."""
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, text, update
+
+from models import Application, ApplicationStatus, AuthSession, BackgroundJob, JobState, Resume, db
+from models.mixins import utcnow
+from services.outbox import publish_pending
+
+log = logging.getLogger(__name__)
+
+# A file younger than this may belong to an upload whose row is not committed yet.
+ORPHAN_GRACE_SECONDS = 3600
+# Past its time limit plus this, a running job whose worker is gone is stuck.
+STUCK_MARGIN_SECONDS = 120
+
+
+def republish_unpublished() -> dict:
+    """Committed-but-unpublished jobs: the relay normally sends them at once; if it is down,
+    this does, with the same confirmed publishes (a job sent twice is harmless)."""
+    from api.cli import publish_job
+
+    celery = current_app.extensions["celery"]
+    published = publish_pending(lambda job: publish_job(celery, job), batch_size=500)
+    return {"published": published}
+
+
+def _active_task_ids() -> set[str] | None:
+    """Ids of the tasks workers are running now; None when no worker answers at all."""
+    replies = current_app.extensions["celery"].control.inspect(timeout=2).active()
+    if not replies:
+        return None
+    return {task["id"] for tasks in replies.values() for task in tasks}
+
+
+def requeue_stuck_jobs() -> dict:
+    """Jobs 'running' for longer than any task may run, that no live worker is running: the
+    worker died after acking, or the database missed the outcome. Back to the outbox."""
+    limit = max(current_app.config["EXTRACTION_TIME_LIMIT"] + 30, current_app.config["LLM_TIMEOUT"] * 3)
+    cutoff = utcnow() - timedelta(seconds=limit + STUCK_MARGIN_SECONDS)
+    stuck = db.session.scalars(
+        select(BackgroundJob).where(BackgroundJob.state == JobState.RUNNING.value, BackgroundJob.started_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not stuck:
+        db.session.rollback()
+        return {"requeued": 0}
+    active = _active_task_ids() or set()
+    requeued = 0
+    for job in stuck:
+        if str(job.id) in active:
+            continue
+        job.state = JobState.QUEUED.value
+        job.published_at = None  # the relay publishes it again
+        job.last_error_class = "WorkerLost"
+        job.last_error = f"running since {job.started_at:%Y-%m-%d %H:%M:%S} with no live worker; requeued"
+        requeued += 1
+    db.session.execute(text("NOTIFY applytrack_outbox"))
+    db.session.commit()
+    return {"requeued": requeued}
+
+
+def purge_expired_sessions() -> dict:
+    """Login sessions (revoked or not) past their expiry: their tokens can no longer be used."""
+    result = db.session.execute(delete(AuthSession).where(AuthSession.expires_at < utcnow()))
+    db.session.commit()
+    return {"purged_sessions": result.rowcount}
+
+
+def remove_orphan_files() -> dict:
+    """Stored files no resume row refers to (a crash between storing and committing)."""
+    storage = current_app.extensions["storage"]
+    removed = 0
+    for key in list(storage.keys()):
+        if time.time() - storage.path_for(key).stat().st_mtime < ORPHAN_GRACE_SECONDS:
+            continue
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        if db.session.scalar(select(Resume.id).where(Resume.sha256 == key).limit(1)) is None:
+            storage.delete(key)
+            removed += 1
+        db.session.commit()
+    return {"removed_files": removed}
+
+
+def flag_follow_ups() -> dict:
+    """Applications still open whose stage has not changed for FOLLOW_UP_DAYS."""
+    cutoff = utcnow() - timedelta(days=current_app.config["FOLLOW_UP_DAYS"])
+    open_stages = select(ApplicationStatus.slug).where(ApplicationStatus.is_terminal.is_(False))
+    result = db.session.execute(
+        update(Application)
+        .where(Application.deleted_at.is_(None), Application.needs_follow_up.is_(False),
+               Application.status_changed_at < cutoff, Application.status.in_(open_stages))
+        .values(needs_follow_up=True)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return {"flagged": result.rowcount}
+
+
+TASKS = {
+    "republish_unpublished": republish_unpublished,
+    "requeue_stuck_jobs": requeue_stuck_jobs,
+    "purge_expired_sessions": purge_expired_sessions,
+    "remove_orphan_files": remove_orphan_files,
+    "flag_follow_ups": flag_follow_ups,
+}

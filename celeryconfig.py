@@ -15,7 +15,7 @@ import os
 
 from kombu import Exchange, Queue
 
-broker_url = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+broker_url = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/applytrack")
 broker_transport_options = {"confirm_publish": True}
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 4
@@ -24,7 +24,9 @@ broker_heartbeat = 30
 # the work and publishes it when the broker is back.
 task_publish_retry = True
 task_publish_retry_policy = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1}
-broker_pool_limit = 4
+# Flower's inspect calls each hold a pooled connection while taking another from the same pool,
+# up to 8 at once: a small pool deadlocks them (no worker ever shows up in Flower).
+broker_pool_limit = 16
 
 task_serializer = "json"
 result_serializer = "json"

@@ -31,4 +31,10 @@ if command -v rabbitmqctl >/dev/null 2>&1; then
   if ! rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
     rabbitmq-plugins -q enable rabbitmq_management >/dev/null
   fi
+  # The application's own virtual host (the default BROKER_URL names it): Flower 2.2 cannot
+  # read queue lengths of the default vhost "/" correctly.
+  if ! rabbitmqctl -q list_vhosts | grep -qx applytrack; then
+    rabbitmqctl -q add_vhost applytrack >/dev/null
+  fi
+  rabbitmqctl -q set_permissions -p applytrack guest ".*" ".*" ".*" >/dev/null
 fi

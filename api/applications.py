@@ -181,7 +181,9 @@ def _queue_analysis(application: Application) -> None:
     try:
         request_analysis(resume, application.job, request_id=current_request_id())
     except AnalysisRefused:
-        pass  # the resume is unreadable; the application itself is still worth saving
+        # The resume is unreadable or the analysis queue is full: the application is still
+        # saved, and its analysis can be asked for later with POST /api/resumes/{id}/analyze.
+        pass
 
 
 def _assign(application: Application, data: dict) -> None:

@@ -123,7 +123,10 @@ def register_commands(app: Flask) -> None:
 
         celery = current_app.extensions["celery"]
         declare_topology(celery)
-        relay = Relay(lambda job: publish_job(celery, job), poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"])
+        from services.backpressure import bulk_allowance
+
+        relay = Relay(lambda job: publish_job(celery, job), poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"],
+                      bulk_allowance=bulk_allowance)
         signal.signal(signal.SIGTERM, relay.stop)
         signal.signal(signal.SIGINT, relay.stop)
         click.echo("outbox relay running")

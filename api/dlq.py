@@ -17,7 +17,7 @@ from api.queries import paginate
 from api.schemas.dlq import (DeadLetterActionSchema, DeadLetterQuerySchema, DeadLetterSchema, DiscardSchema,
                              OutcomeSchema, RequeueManySchema)
 from api.security import admin_required
-from models import BackgroundJob, DeadLetterAction, db
+from models import BackgroundJob, DeadLetterAction
 from services import dead_letters
 
 blp = Blueprint("dlq", __name__, url_prefix="/api/dlq", description="Dead-letter queue (administrators)")

@@ -27,6 +27,17 @@ LLM_PORT = 8099
 LLM_LATENCY = 0.2
 
 
+def start_fake_llm() -> subprocess.Popen:
+    """The local OpenAI-compatible test server, answering after LLM_LATENCY."""
+    return subprocess.Popen([sys.executable, "-m", "tests.support.fake_llm", "--port", str(LLM_PORT),
+                             "--latency", str(LLM_LATENCY)], cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def llm_bench_env(**overrides: str) -> dict:
+    return bench_env(LLM_BASE_URL=f"http://127.0.0.1:{LLM_PORT}/v1", LLM_API_KEY="bench", LLM_MODEL="fake-model",
+                     LLM_MAX_CONCURRENCY="256", **overrides)
+
+
 def succeeded(system) -> int:
     response = system.http.get(f"{system.base_url}/api/background-jobs",
                                params={"kind": "analysis", "state": "succeeded", "page_size": 1})
@@ -85,10 +96,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
 
-    llm = subprocess.Popen([sys.executable, "-m", "tests.support.fake_llm", "--port", str(LLM_PORT),
-                            "--latency", str(LLM_LATENCY)], cwd=ROOT, stdout=subprocess.DEVNULL)
-    env = bench_env(LLM_BASE_URL=f"http://127.0.0.1:{LLM_PORT}/v1", LLM_API_KEY="bench", LLM_MODEL="fake-model",
-                    LLM_MAX_CONCURRENCY="256")
+    llm = start_fake_llm()
+    env = llm_bench_env()
     worker = {"queues": "analysis", "pool": "threads", "concurrency": args.concurrency}
     ceiling = args.concurrency / LLM_LATENCY
     results = {}

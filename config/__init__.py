@@ -38,6 +38,8 @@ ANALYSIS_MAX_BACKLOG        int       2000 messages waiting in the analysis queu
 ANALYSIS_DRAIN_RATE         float     20 analyses/s, to estimate Retry-After
 USER_MAX_ANALYSIS_BACKLOG   int       100 unfinished analyses per user: above it, 429
 BACKLOG_CACHE_SECONDS       float     2 — how long a broker queue depth is reused
+BULK_QUEUE_TARGET           int       100 — the relay keeps at most this many bulk messages in
+                                      the broker; the rest wait in the outbox
 FOLLOW_UP_DAYS              int       14 — open applications with no stage change for this long
                                       are flagged needs_follow_up (periodic task)
 ANALYZER                    choice    auto | local | llm — auto uses the LLM when LLM_API_KEY
@@ -180,6 +182,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "ANALYSIS_MAX_BACKLOG": _env_int(env, "ANALYSIS_MAX_BACKLOG", 2000, minimum=1),
         "ANALYSIS_DRAIN_RATE": _env_float(env, "ANALYSIS_DRAIN_RATE", 20.0, minimum=0.01),
         "USER_MAX_ANALYSIS_BACKLOG": _env_int(env, "USER_MAX_ANALYSIS_BACKLOG", 100, minimum=1),
+        "BULK_QUEUE_TARGET": _env_int(env, "BULK_QUEUE_TARGET", 100, minimum=1),
         "BACKLOG_CACHE_SECONDS": _env_float(env, "BACKLOG_CACHE_SECONDS", 2.0, minimum=0.0),
         "FOLLOW_UP_DAYS": _env_int(env, "FOLLOW_UP_DAYS", 14, minimum=1),
         "ANALYZER": _env_choice(env, "ANALYZER", "auto", ("auto", "local", "llm")),

@@ -86,3 +86,12 @@ def check_analysis_capacity(user_id: uuid.UUID) -> None:
         raise Overloaded(
             503, f"The analysis queue is full ({depth} waiting); your request was not queued. "
                  f"Try again in about {retry_after} seconds.", retry_after=retry_after)
+
+
+def bulk_allowance() -> int:
+    """How many more bulk jobs the outbox may publish now: enough to keep the bulk queue at
+    BULK_QUEUE_TARGET messages (0 when the broker cannot say: they wait, nothing is lost)."""
+    depth = _broker_depth("analysis_bulk")
+    if depth is None:
+        return 0
+    return max(0, current_app.config["BULK_QUEUE_TARGET"] - depth)

@@ -70,7 +70,7 @@ def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, requ
 
 
 class TooManyAttempts(Exception):
-    pass
+    """The job's message keeps coming back (a worker dies on it): dead-letter it."""
 
 
 def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> BackgroundJob | None:

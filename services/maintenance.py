@@ -10,6 +10,7 @@ from sqlalchemy import delete, select, text, update
 
 from models import Application, ApplicationStatus, AuthSession, BackgroundJob, JobState, Resume, db
 from models.mixins import utcnow
+from services.backpressure import bulk_allowance
 from services.outbox import publish_pending
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ def republish_unpublished() -> dict:
     from api.cli import publish_job
 
     celery = current_app.extensions["celery"]
-    published = publish_pending(lambda job: publish_job(celery, job), batch_size=500)
+    published = publish_pending(lambda job: publish_job(celery, job), batch_size=500,
+                                bulk_allowance=bulk_allowance())
     return {"published": published}
 
 

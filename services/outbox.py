@@ -16,7 +16,7 @@ from typing import Callable
 import psycopg2
 from sqlalchemy import select
 
-from models import BackgroundJob, JobState, db
+from models import BackgroundJob, JobState, Lane, db
 from models.mixins import utcnow
 from services.jobs import OUTBOX_CHANNEL
 
@@ -25,19 +25,31 @@ log = logging.getLogger(__name__)
 Publisher = Callable[[BackgroundJob], None]
 
 
-def publish_pending(publish: Publisher, *, batch_size: int = 200) -> int:
-    """Publish up to ``batch_size`` waiting jobs, oldest first; returns how many were published.
-
-    Rows published before an error are committed as published, so a broker failure midway
-    republishes nothing that already made it.
-    """
-    jobs = db.session.scalars(
+def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
+    if limit <= 0:
+        return []
+    return list(db.session.scalars(
         select(BackgroundJob)
-        .where(BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value)
+        .where(BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value,
+               BackgroundJob.lane == lane)
         .order_by(BackgroundJob.created_at)
-        .limit(batch_size)
+        .limit(limit)
         .with_for_update(skip_locked=True)
-    ).all()
+    ))
+
+
+def publish_pending(publish: Publisher, *, batch_size: int = 200, bulk_allowance: int | None = None) -> int:
+    """Publish up to ``batch_size`` waiting jobs, interactive ones first, oldest first, and at
+    most ``bulk_allowance`` bulk ones (None: no limit); returns how many were published.
+
+    Bulk work is released only as fast as its workers take it: what stays in the outbox costs
+    nothing, never delays a user's job at the relay, and is simply never published if its run
+    is cancelled. Rows published before an error are committed as published, so a broker
+    failure midway republishes nothing that already made it.
+    """
+    jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
+    room = batch_size - len(jobs)
+    jobs += _waiting(Lane.BULK.value, room if bulk_allowance is None else min(room, bulk_allowance))
     published = 0
     try:
         for job in jobs:
@@ -52,10 +64,12 @@ def publish_pending(publish: Publisher, *, batch_size: int = 200) -> int:
 class Relay:
     """Loop: publish everything pending, then sleep until NOTIFY or the poll interval."""
 
-    def __init__(self, publish: Publisher, *, poll_seconds: float, batch_size: int = 200) -> None:
+    def __init__(self, publish: Publisher, *, poll_seconds: float, batch_size: int = 100,
+                 bulk_allowance: Callable[[], int | None] = lambda: None) -> None:
         self.publish = publish
         self.poll_seconds = poll_seconds
         self.batch_size = batch_size
+        self.bulk_allowance = bulk_allowance
         self.stopping = threading.Event()
         self._listener = None
 
@@ -63,7 +77,8 @@ class Relay:
         failures = 0
         while not self.stopping.is_set():
             try:
-                published = publish_pending(self.publish, batch_size=self.batch_size)
+                published = publish_pending(self.publish, batch_size=self.batch_size,
+                                            bulk_allowance=self.bulk_allowance())
                 failures = 0
             except Exception as exc:  # broker or database down: keep the rows, back off, try again
                 db.session.rollback()

@@ -196,7 +196,7 @@ class Stack:
                                             name="analysis-main")
         # The low-priority lane and the periodic tasks have workers of their own.
         self.bulk_worker = stack.worker(env, log_dir, queues="analysis_bulk,maintenance", pool="threads",
-                                        concurrency=4, name="bulk-main")
+                                        concurrency=4, name="bulk-main", nice=10)
 
     def processes(self):
         return (self.relay, self.worker, self.analysis_worker, self.bulk_worker)

@@ -11,8 +11,9 @@ from sqlalchemy import select, text, update
 
 from models import Application, AuthSession, BackgroundJob, db
 from services import maintenance
-from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_analysis, wait_for_extraction, wait_for_job
+from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_analysis, wait_for_extraction
 from tests.support import stack
+from tests.support.seeding import seed_old_llm_results
 
 ML_RESUME = (REALDATA / "resumes" / "rm_latex_moderncv_harvey_dent_mle.pdf").read_bytes()
 ML_LISTING = (REALDATA / "jobs" / "rm_e2e_en_ml-eng.txt").read_text()
@@ -52,41 +53,13 @@ def test_bulk_reanalysis_adds_new_results_and_keeps_the_old_ones(client, user, w
     assert len(client.get(f"/api/resumes/{resume['id']}/analyses", headers=user).json) == 6
 
 
-def _seed_old_llm_results(app, user_id: uuid.UUID, resume_id: str, count: int) -> None:
-    """``count`` listings, each with an old LLM result for the resume (as if made by an earlier
-    prompt version), inserted directly: the API would take minutes to build this history."""
-    with app.app_context():
-        db.session.execute(text("""
-            WITH listings AS (
-                INSERT INTO job_listings (id, user_id, company, title, description, created_at, updated_at)
-                SELECT gen_random_uuid(), :user_id, 'Company ' || n, 'ML Engineer ' || n, :description, now(), now()
-                FROM generate_series(1, :count) AS n RETURNING id
-            ), jobs AS (
-                INSERT INTO background_jobs (id, kind, user_id, subject_id, state, attempts, lane, created_at,
-                                             updated_at, published_at, finished_at)
-                SELECT gen_random_uuid(), 'analysis', :user_id, gen_random_uuid(), 'succeeded', 1, 'interactive',
-                       now(), now(), now(), now()
-                FROM listings RETURNING id, subject_id
-            ), paired AS (
-                SELECT l.id AS listing_id, j.id AS job_id, j.subject_id AS analysis_id
-                FROM (SELECT id, row_number() OVER () AS n FROM listings) l
-                JOIN (SELECT id, subject_id, row_number() OVER () AS n FROM jobs) j USING (n)
-            )
-            INSERT INTO analyses (id, user_id, resume_id, job_listing_id, job_id, input_hash, analyzer,
-                                  analyzer_version, model, prompt_version, score, verdict, created_at, updated_at)
-            SELECT analysis_id, :user_id, :resume_id, listing_id, job_id, md5(listing_id::text), 'llm', 'old',
-                   'fake-model', 'old', 40, 'partial_match', now() - interval '30 days', now()
-            FROM paired
-        """), {"user_id": user_id, "resume_id": resume_id, "count": count, "description": ML_LISTING[:800]})
-        db.session.commit()
-
-
 def test_interactive_analyses_overtake_a_5000_item_bulk_run_which_can_be_cancelled(
         app, llm_client, user, workers, llm):
     llm.script.control({"latency": 0.2})  # every LLM call takes 200 ms, like a fast real one
     resume = wait_for_extraction(llm_client, user, upload(llm_client, user, ML_RESUME).json["id"])
     profile = llm_client.get("/api/user/profile", headers=user).json
-    _seed_old_llm_results(app, uuid.UUID(profile["id"]), resume["id"], 5000)
+    with app.app_context():
+        seed_old_llm_results(db.session, uuid.UUID(profile["id"]), resume["id"], 5000, ML_LISTING[:800])
     interactive_job = listing(llm_client, user)
 
     def interactive() -> dict:

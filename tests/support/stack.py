@@ -93,10 +93,12 @@ class ManagedProcess:
 
 
 def worker(env: dict, log_dir: Path, *, queues: str = "extraction", concurrency: int = 2, name: str | None = None,
-           pool: str = "prefork") -> ManagedProcess:
+           pool: str = "prefork", nice: int = 0) -> ManagedProcess:
     node = name or f"{queues.replace(',', '-')}-{uuid.uuid4().hex[:6]}"
     argv = [str(VENV_BIN / "celery"), "-A", "tasks.worker", "worker", "-Q", queues, "-c", str(concurrency),
             "-P", pool, "-n", f"{node}@%h", "-l", "info", "--without-mingle"]
+    if nice:  # a low-priority lane also yields the CPU to interactive work
+        argv = ["nice", "-n", str(nice), *argv]
     return ManagedProcess(node, argv, env, log_dir, ready_marker=f"{node}@")  # "<node>@host ready."
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from models import db
+from services.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ def register_error_handlers(app: Flask) -> None:
         log.error("database unavailable: %s", error.orig)
         return error_response(
             503, "The database is unavailable; please retry shortly.", headers={"Retry-After": "5"}
+        )
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(error: StorageUnavailable):
+        log.error("storage unavailable: %s", error)
+        return error_response(
+            503, "The stored file cannot be read right now; please retry shortly.", headers={"Retry-After": "30"}
         )
 
     @app.errorhandler(DBAPIError)

@@ -146,3 +146,15 @@ def test_unknown_ids_are_404(client, user):
                          ("POST", "/api/resumes/{}/extract"), ("GET", "/api/background-jobs/{}")]:
         response = client.open(path.format(uuid.uuid4()), method=method, headers=user)
         assert response.status_code == 404, path
+
+
+def test_a_missing_stored_file_is_a_503_not_a_500(client, user):
+    resume = upload(client, user, PDF, "cv.pdf").json
+    path = stored_path(resume["sha256"])
+    hidden = path.with_name(path.name + ".hidden")
+    path.rename(hidden)
+    try:
+        response = client.get(f"/api/resumes/{resume['id']}/file", headers=user)
+    finally:
+        hidden.rename(path)
+    assert response.status_code == 503 and response.headers["Retry-After"] and "retry" in response.json["message"]

@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from api.cli import register_commands
 from api.errors import Api, register_error_handlers
 from api.metrics import init_metrics
+from api.web_security import init_web_security
 from api.request_id import init_request_id
 from api.security import init_jwt
 from config import load_settings
@@ -50,6 +51,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     _limit_json_bodies(app)
     _register_blueprints(api)
     init_metrics(app)
+    init_web_security(app)
     register_commands(app)
     return app
 

@@ -19,6 +19,8 @@ JOB_DESCRIPTION_MAX_CHARS   int       50000
 PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
 PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
 LOG_LEVEL                   choice    INFO
+CORS_ALLOWED_ORIGINS        list      (none) — comma-separated origins of the web app, e.g.
+                                      https://app.example.com; others get no CORS headers
 STORAGE_DIR                 path      var/storage (uploaded files, content-addressed; outside
                                       any web root)
 RESUME_MAX_BYTES            int       5242880 (5 MiB) — larger uploads get 413
@@ -106,6 +108,14 @@ def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: fl
     return value
 
 
+def _env_origins(env: Mapping[str, str], name: str) -> list[str]:
+    origins = [o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip()]
+    for origin in origins:
+        if origin == "*" or not origin.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} takes exact origins like https://app.example.com, got {origin!r}")
+    return origins
+
+
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -168,6 +178,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "PASSWORD_HASH_TIME_COST": _env_int(env, "PASSWORD_HASH_TIME_COST", 3, minimum=1),
         "PASSWORD_HASH_MEMORY_KIB": _env_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
         "LOG_LEVEL": _env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
+        "CORS_ALLOWED_ORIGINS": _env_origins(env, "CORS_ALLOWED_ORIGINS"),
         "STORAGE_DIR": _env_str(env, "STORAGE_DIR", str(instance_path.parent / "var" / "storage")),
         "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),

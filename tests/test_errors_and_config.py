@@ -106,3 +106,23 @@ def test_development_secret_is_random_and_kept(tmp_path: Path):
 def test_bad_settings_fail_loudly(tmp_path: Path, env, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(env, instance_path=tmp_path)
+
+
+def test_security_headers_on_every_response(client, user):
+    for response in (client.get("/api/jobs", headers=user), client.get("/api/nope"), client.get("/api/jobs")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_cors_only_for_allowed_origins(migrated_database):
+    client = create_app({**make_test_env(), "CORS_ALLOWED_ORIGINS": "https://app.example.com"}).test_client()
+    allowed = client.options("/api/jobs", headers={"Origin": "https://app.example.com",
+                                                   "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "Authorization, Content-Type"})
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "authorization" in allowed.headers["Access-Control-Allow-Headers"].lower()
+    other = client.get("/api/statuses", headers={"Origin": "https://evil.example.com"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    with pytest.raises(ConfigError, match="exact origins"):
+        load_settings({"CORS_ALLOWED_ORIGINS": "*"}, instance_path=Path("/tmp"))

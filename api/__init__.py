@@ -13,6 +13,7 @@ from flask_migrate import Migrate
 from api.cli import register_commands
 from api.errors import Api, register_error_handlers
 from api.metrics import init_metrics
+from api.rate_limits import init_rate_limits
 from api.web_security import init_web_security
 from api.request_id import init_request_id
 from api.security import init_jwt
@@ -52,6 +53,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     _register_blueprints(api)
     init_metrics(app)
     init_web_security(app)
+    init_rate_limits(app)
     register_commands(app)
     return app
 

@@ -6,6 +6,8 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
 
+from api.rate_limits import (TOO_MANY_LOGINS, TOO_MANY_REGISTRATIONS, account_key, limiter, login_per_account,
+                             login_per_address, register_per_address)
 from api.schemas.auth import LoginSchema, RegisterSchema, TokenSchema, UserSchema
 from api.security import current_session_id, issue_tokens
 from models import AuthSession, User, db
@@ -23,7 +25,9 @@ def password_hashing():
 @blp.arguments(RegisterSchema)
 @blp.response(201, UserSchema)
 @blp.alt_response(409, description="The email is already registered")
+@blp.alt_response(429, description="Too many registrations from this address (Retry-After)")
 @blp.doc(security=[])
+@limiter.limit(register_per_address, error_message=TOO_MANY_REGISTRATIONS)
 def register(data: dict):
     """Create an account"""
     try:
@@ -46,7 +50,10 @@ def register(data: dict):
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Wrong email or password")
+@blp.alt_response(429, description="Too many attempts for this account or from this address (Retry-After)")
 @blp.doc(security=[])
+@limiter.limit(login_per_address, error_message=TOO_MANY_LOGINS)
+@limiter.limit(login_per_account, key_func=account_key, error_message=TOO_MANY_LOGINS)
 def login(data: dict):
     """Log in: returns an access token and a refresh token"""
     user = db.session.scalar(select(User).where(User.email == data["email"]))

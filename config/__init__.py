@@ -19,6 +19,11 @@ JOB_DESCRIPTION_MAX_CHARS   int       50000
 PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
 PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
 LOG_LEVEL                   choice    INFO
+RATE_LIMIT_STORAGE_URL      url       redis://127.0.0.1:6379/0 — shared by every API process
+RATE_LIMIT_KEY_PREFIX       str       applytrack-<APP_ENV> — namespace of the counters
+LOGIN_RATE_LIMIT_PER_ADDRESS    str   20 per minute (flask-limiter syntax)
+LOGIN_RATE_LIMIT_PER_ACCOUNT    str   5 per minute
+REGISTER_RATE_LIMIT_PER_ADDRESS str   10 per hour
 CORS_ALLOWED_ORIGINS        list      (none) — comma-separated origins of the web app, e.g.
                                       https://app.example.com; others get no CORS headers
 STORAGE_DIR                 path      var/storage (uploaded files, content-addressed; outside
@@ -108,6 +113,17 @@ def _env_float(env: Mapping[str, str], name: str, default: float, *, minimum: fl
     return value
 
 
+def _env_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    from limits import parse_many
+
+    value = _env_str(env, name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a rate like '5 per minute', got {value!r}") from None
+    return value
+
+
 def _env_origins(env: Mapping[str, str], name: str) -> list[str]:
     origins = [o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip()]
     for origin in origins:
@@ -179,6 +195,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "PASSWORD_HASH_MEMORY_KIB": _env_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
         "LOG_LEVEL": _env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "CORS_ALLOWED_ORIGINS": _env_origins(env, "CORS_ALLOWED_ORIGINS"),
+        "RATE_LIMIT_STORAGE_URL": _env_str(env, "RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0"),
+        "RATE_LIMIT_KEY_PREFIX": _env_str(env, "RATE_LIMIT_KEY_PREFIX", ""),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per minute"),
+        "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env_limit(env, "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute"),
+        "REGISTER_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "REGISTER_RATE_LIMIT_PER_ADDRESS", "10 per hour"),
         "STORAGE_DIR": _env_str(env, "STORAGE_DIR", str(instance_path.parent / "var" / "storage")),
         "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),

@@ -16,6 +16,16 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h "$PG_HOST" -p "$P
   pg_isready -h "$PG_HOST" -p "$PG_PORT" || { echo "PostgreSQL is not reachable on $PG_HOST:$PG_PORT" >&2; exit 1; }
 fi
 
+# Redis keeps the rate-limit counters every API process shares.
+if command -v redis-cli >/dev/null 2>&1 && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "starting Redis"
+    mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/applytrack.log || true
+  fi
+fi
+
 if command -v rabbitmqctl >/dev/null 2>&1; then
   if ! rabbitmqctl -q status >/dev/null 2>&1; then
     echo "starting RabbitMQ"

@@ -53,6 +53,11 @@ def make_test_env() -> dict:
         TASK_RETRY_BACKOFF_MAX="2",
         RESUME_MAX_PAGES="40",
         OUTBOX_POLL_SECONDS="0.5",
+        # Hundreds of registrations come from one address in a run: limits are tested on their own.
+        RATE_LIMIT_STORAGE_URL="redis://127.0.0.1:6379/15",
+        LOGIN_RATE_LIMIT_PER_ADDRESS="100000 per minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="100000 per minute",
+        REGISTER_RATE_LIMIT_PER_ADDRESS="100000 per minute",
         LOG_LEVEL="INFO",
     )
     return env

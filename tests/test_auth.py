@@ -1,6 +1,7 @@
 """Accounts and tokens, through the HTTP API."""
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import jwt as pyjwt
@@ -171,3 +172,44 @@ def test_token_for_a_session_of_another_user_is_401(app, client, auth):
         # A validly signed token whose subject does not own the session it names.
         mixed = create_access_token(identity=victim["sub"], additional_claims={"sid": attacker["sid"]})
     assert_error(client.get("/api/jobs", headers=bearer(mixed)), 401)
+
+
+@pytest.fixture
+def rate_limit_store():
+    """The tests' Redis database, emptied so that counts from other tests or runs never interfere."""
+    import redis
+
+    store = redis.Redis.from_url("redis://127.0.0.1:6379/15")
+    store.flushdb()
+    yield store
+    store.flushdb()
+
+
+def _limited_app(**limits):
+    from api import create_app
+    from tests.conftest import make_test_env
+
+    return create_app({**make_test_env(), **limits})
+
+
+def test_login_is_limited_per_account_in_the_shared_store(migrated_database, rate_limit_store):
+    # Two API instances: the attempts add up, because the counts live in Redis.
+    clients = [_limited_app(LOGIN_RATE_LIMIT_PER_ACCOUNT="3 per minute").test_client() for _ in range(2)]
+    email = f"target-{uuid.uuid4().hex[:6]}@example.com"
+    clients[0].post("/api/auth/register", json={"email": email, "password": PASSWORD})
+    codes = [clients[i % 2].post("/api/auth/login", json={"email": email, "password": "wrong-password-x"}).status_code
+             for i in range(4)]
+    assert codes == [401, 401, 401, 429]
+    blocked = clients[1].post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    body = assert_error(blocked, 429)
+    assert "Too many login attempts" in body["message"] and int(blocked.headers["Retry-After"]) > 0
+    other = clients[0].post("/api/auth/login", json={"email": "someone-else@example.com", "password": "x" * 12})
+    assert other.status_code == 401  # another account is not locked out
+    assert any(email.encode() in key for key in rate_limit_store.keys("*auth.login*"))
+
+
+def test_registration_is_limited_per_address(migrated_database, rate_limit_store):
+    client = _limited_app(REGISTER_RATE_LIMIT_PER_ADDRESS="2 per hour").test_client()
+    codes = [client.post("/api/auth/register", json={"email": f"r{i}-{uuid.uuid4().hex[:6]}@example.com",
+                                                     "password": PASSWORD}).status_code for i in range(3)]
+    assert codes == [201, 201, 429]

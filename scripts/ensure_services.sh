@@ -41,6 +41,19 @@ if command -v rabbitmqctl >/dev/null 2>&1; then
   if ! rabbitmq-plugins -q is_enabled rabbitmq_management >/dev/null 2>&1; then
     rabbitmq-plugins -q enable rabbitmq_management >/dev/null
   fi
+  # A freshly enabled plugin takes a few seconds to listen; the tests use it at once.
+  for _ in $(seq 1 60); do
+    # Any HTTP answer (a 401 without credentials too) means it listens.
+    python3 -c "
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen('http://127.0.0.1:15672/api/overview', timeout=2)
+except urllib.error.HTTPError:
+    pass
+except Exception:
+    sys.exit(1)" && break
+    sleep 1
+  done
   # The application's own virtual host (the default BROKER_URL names it): Flower 2.2 cannot
   # read queue lengths of the default vhost "/" correctly.
   if ! rabbitmqctl -q list_vhosts | grep -qx applytrack; then

@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test services db venv clean
+.PHONY: run test bench services db venv clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -31,6 +31,13 @@ run: db
 test: venv services
 	bash scripts/ensure_test_tools.sh
 	$(VENV)/bin/pytest -q
+
+## make bench: the benchmarks that exist so far; each brings up its own API, relay and workers
+## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md
+bench: venv services
+	$(PY) -m bench.extraction --runs 3 --copies 4
+	$(PY) -m bench.analysis --runs 3 --count 1000 --concurrency 8
+	$(PY) -m bench.priority --runs 3 --samples 20 --bulk 5000
 
 clean:
 	rm -rf $(VENV) var/

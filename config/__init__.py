@@ -132,17 +132,6 @@ def _env_origins(env: Mapping[str, str], name: str) -> list[str]:
     return origins
 
 
-def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise ConfigError(f"{name} must be a boolean (true/false), got {raw!r}")
-
-
 def _env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _env_str(env, name, default)
     if value not in choices:

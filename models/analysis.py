@@ -60,6 +60,11 @@ class Analysis(UUIDPrimaryKey, Timestamps, db.Model):
 
     job: Mapped[BackgroundJob] = relationship(lazy="joined", innerjoin=True)
 
+    @property
+    def provenance(self) -> "Analysis":
+        """The provenance columns, grouped for the API (they live on this row)."""
+        return self
+
 
 class IdempotencyKey(db.Model):
     """An ``Idempotency-Key`` a client sent with a POST, and the analysis it produced."""

@@ -74,11 +74,8 @@ class AnalysisSchema(ma.Schema):
     failure_message = ma.fields.String(allow_none=True)
     last_error = ma.fields.String(attribute="job.last_error", allow_none=True)
     result = ma.fields.Nested(AnalysisResultSchema, allow_none=True, metadata={"description": "Set once succeeded"})
-    provenance = ma.fields.Method("_provenance")
+    provenance = ma.fields.Nested(ProvenanceSchema, metadata={"description": "Who answered, how, at what cost"})
     poll_url = ma.fields.Method("_poll_url")
-
-    def _provenance(self, analysis) -> dict:
-        return ProvenanceSchema().dump(analysis)
 
     def _poll_url(self, analysis) -> str:
         return url_for("analyses.get_analysis", analysis_id=analysis.id)

@@ -9,6 +9,8 @@ from functools import wraps
 from flask import Flask, g
 from flask_jwt_extended import JWTManager, create_access_token, create_refresh_token, current_user, get_jwt
 from flask_smorest import abort
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from api.errors import error_response
 from models import AuthSession, User, db
@@ -56,7 +58,8 @@ def admin_required(view):
 
 
 def _load_session(jwt_payload: dict) -> AuthSession | None:
-    # Both loaders below need the session; look it up once per request.
+    """The token's login session with its user, in one query, once per request: both loaders
+    below need them, and every authenticated request pays for this lookup."""
     if "auth_session" not in g:
         try:
             session_id = uuid.UUID(jwt_payload["sid"])
@@ -64,7 +67,10 @@ def _load_session(jwt_payload: dict) -> AuthSession | None:
         except (KeyError, ValueError, TypeError):
             g.auth_session = None
         else:
-            g.auth_session = db.session.get(AuthSession, session_id)
+            g.auth_session = db.session.scalar(
+                select(AuthSession).options(joinedload(AuthSession.user, innerjoin=True))
+                .where(AuthSession.id == session_id)
+            )
     return g.auth_session
 
 
@@ -88,7 +94,7 @@ def init_jwt(app: Flask) -> None:
     @jwt.user_lookup_loader
     def load_user(_header: dict, payload: dict) -> User | None:
         session = _load_session(payload)
-        return db.session.get(User, session.user_id) if session else None
+        return session.user if session else None
 
     def unauthorized(message: str):
         return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})

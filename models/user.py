@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text, update
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
 from models.mixins import Timestamps, UUIDPrimaryKey, utcnow
@@ -57,6 +57,9 @@ class AuthSession(UUIDPrimaryKey, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Loaded with the session by every authenticated request (api/security.py), never lazily.
+    user: Mapped[User] = relationship(lazy="raise_on_sql")
 
     def is_active(self, now: datetime | None = None) -> bool:
         return self.revoked_at is None and self.expires_at > (now or utcnow())

@@ -55,8 +55,9 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
     analyzer = analyzer or configured_analyzer_name(config)
     identity = analyzer_identity(analyzer, config)
     fingerprint = input_hash(resume, listing, identity)
-    _advisory_lock(f"analysis:{resume.user_id}:{fingerprint}")
     if not force:
+        # Two identical requests at once must not both create work; ``force`` creates it anyway.
+        _advisory_lock(f"analysis:{resume.user_id}:{fingerprint}")
         existing = db.session.scalar(
             select(Analysis).join(Analysis.job)
             .where(Analysis.user_id == resume.user_id, Analysis.input_hash == fingerprint,

@@ -118,27 +118,21 @@ def register_commands(app: Flask) -> None:
         """Publish committed jobs to RabbitMQ (with confirms) until SIGTERM/SIGINT."""
         import signal
 
-        from services.outbox import Relay
+        from services.outbox import ConfirmedBatchPublisher, Relay
         from tasks.topology import declare_topology
 
         celery = current_app.extensions["celery"]
         declare_topology(celery)
         from services.backpressure import bulk_allowance
 
-        relay = Relay(lambda job: publish_job(celery, job), poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"],
-                      bulk_allowance=bulk_allowance)
+        publisher = ConfirmedBatchPublisher(celery)
+        relay = Relay(publisher, poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"], bulk_allowance=bulk_allowance)
         signal.signal(signal.SIGTERM, relay.stop)
         signal.signal(signal.SIGINT, relay.stop)
         click.echo("outbox relay running")
-        relay.run()
+        try:
+            relay.run()
+        finally:
+            publisher.close()
 
 
-def publish_job(celery, job) -> None:
-    """One job → one confirmed message whose task id is the job id."""
-    celery.send_task(
-        job.task_name,
-        args=[str(job.id)],
-        task_id=str(job.id),
-        queue=job.queue,
-        headers={"request_id": job.request_id} if job.request_id else None,
-    )

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text, update
 from models import Application, ApplicationStatus, AuthSession, BackgroundJob, JobState, Resume, db
 from models.mixins import utcnow
 from services.backpressure import bulk_allowance
-from services.outbox import publish_pending
+from services.outbox import ConfirmedBatchPublisher, publish_pending
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,11 @@ STUCK_MARGIN_SECONDS = 120
 def republish_unpublished() -> dict:
     """Committed-but-unpublished jobs: the relay normally sends them at once; if it is down,
     this does, with the same confirmed publishes (a job sent twice is harmless)."""
-    from api.cli import publish_job
-
-    celery = current_app.extensions["celery"]
-    published = publish_pending(lambda job: publish_job(celery, job), batch_size=500,
-                                bulk_allowance=bulk_allowance())
+    publisher = ConfirmedBatchPublisher(current_app.extensions["celery"])
+    try:
+        published = publish_pending(publisher, batch_size=500, bulk_allowance=bulk_allowance())
+    finally:
+        publisher.close()
     return {"published": published}
 
 

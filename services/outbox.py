@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 import select as select_module
 import threading
+import time
 from typing import Callable
 
 import psycopg2
+from celery import Celery
+from kombu import Producer
 from sqlalchemy import select
 
 from models import BackgroundJob, JobState, Lane, db
@@ -22,7 +25,108 @@ from services.jobs import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
-Publisher = Callable[[BackgroundJob], None]
+BatchPublish = Callable[[list[BackgroundJob]], None]
+
+
+class _CountingProducer(Producer):
+    """Counts what goes out on its channel: Celery publishes a task-sent event beside each task
+    message, and every publish on a confirm-mode channel takes a delivery tag."""
+
+    def __init__(self, channel, on_publish: Callable[[], None]) -> None:
+        super().__init__(channel)
+        self._on_publish = on_publish
+
+    def publish(self, *args, **kwargs):
+        result = super().publish(*args, **kwargs)
+        self._on_publish()
+        return result
+
+
+class ConfirmedBatchPublisher:
+    """Publishes a batch of jobs as Celery task messages on one channel in confirm mode, then
+    waits once for the broker to confirm them all.
+
+    ``confirm_publish`` (how the rest of the app publishes) waits for a confirm after every
+    message, about 1k messages/s here; confirming a batch of 100 at once goes several times
+    faster (../shared/QUEUE.md). A batch counts as published only when every message in it
+    is confirmed: a nack, a timeout or a lost connection raises, and the relay publishes the
+    whole batch again (a job delivered twice is harmless: the worker ignores the duplicate).
+    """
+
+    def __init__(self, celery: Celery, *, confirm_timeout: float = 10.0) -> None:
+        self.celery = celery
+        self.confirm_timeout = confirm_timeout
+        self._connection = None
+        self._producer: _CountingProducer | None = None
+        self._sent = 0
+        self._unconfirmed: set[int] = set()
+        self._nacked = 0
+
+    def __call__(self, jobs: list[BackgroundJob]) -> None:
+        try:
+            producer = self._open()
+            for job in jobs:
+                self.celery.send_task(
+                    job.task_name, args=[str(job.id)], task_id=str(job.id), queue=job.queue,
+                    headers={"request_id": job.request_id} if job.request_id else None,
+                    producer=producer, retry=False,  # a reconnect would lose the channel's delivery tags
+                )
+            self._wait_for_confirms()
+        except Exception:
+            self.close()  # a fresh connection, channel and delivery tags for the next attempt
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:
+                pass
+        self._connection = self._producer = None
+
+    def _open(self) -> _CountingProducer:
+        if self._producer is None:
+            # No heartbeats: the relay sleeps in select() between batches and would miss them,
+            # and the broker would close an idle connection; a dead one fails the next publish.
+            connection = self.celery.connection_for_write(heartbeat=0, transport_options={"confirm_publish": False})
+            connection.ensure_connection(max_retries=1, timeout=self.confirm_timeout)
+            channel = connection.channel()
+            channel.confirm_select()
+            channel.events["basic_ack"].add(self._on_ack)
+            channel.events["basic_nack"].add(self._on_nack)
+            self._connection, self._sent, self._unconfirmed = connection, 0, set()
+            self._producer = _CountingProducer(channel, self._on_publish)
+        return self._producer
+
+    def _on_publish(self) -> None:
+        self._sent += 1  # delivery tags count from 1 on a confirm-mode channel
+        self._unconfirmed.add(self._sent)
+
+    def _settle(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._unconfirmed = {tag for tag in self._unconfirmed if tag > delivery_tag}
+        else:
+            self._unconfirmed.discard(delivery_tag)
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked += 1
+        self._settle(delivery_tag, multiple)
+
+    def _wait_for_confirms(self) -> None:
+        deadline = time.monotonic() + self.confirm_timeout
+        try:
+            while self._unconfirmed:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{len(self._unconfirmed)} message(s) not confirmed in {self.confirm_timeout}s")
+                self._connection.drain_events(timeout=remaining)
+        finally:
+            nacked, self._nacked = self._nacked, 0
+        if nacked:
+            raise RuntimeError(f"the broker refused {nacked} message(s)")
 
 
 def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
@@ -38,33 +142,37 @@ def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
     ))
 
 
-def publish_pending(publish: Publisher, *, batch_size: int = 200, bulk_allowance: int | None = None) -> int:
+def publish_pending(publish: BatchPublish, *, batch_size: int = 200, bulk_allowance: int | None = None) -> int:
     """Publish up to ``batch_size`` waiting jobs, interactive ones first, oldest first, and at
     most ``bulk_allowance`` bulk ones (None: no limit); returns how many were published.
 
     Bulk work is released only as fast as its workers take it: what stays in the outbox costs
     nothing, never delays a user's job at the relay, and is simply never published if its run
-    is cancelled. Rows published before an error are committed as published, so a broker
-    failure midway republishes nothing that already made it.
+    is cancelled. The rows are marked published only once the broker has confirmed the whole
+    batch; after a failure they stay in the outbox and go again.
     """
     jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
     room = batch_size - len(jobs)
     jobs += _waiting(Lane.BULK.value, room if bulk_allowance is None else min(room, bulk_allowance))
-    published = 0
+    if not jobs:
+        db.session.rollback()
+        return 0
     try:
-        for job in jobs:
-            publish(job)
-            job.published_at = utcnow()
-            published += 1
-    finally:
-        db.session.commit()
-    return published
+        publish(jobs)
+    except Exception:
+        db.session.rollback()
+        raise
+    published_at = utcnow()
+    for job in jobs:
+        job.published_at = published_at
+    db.session.commit()
+    return len(jobs)
 
 
 class Relay:
     """Loop: publish everything pending, then sleep until NOTIFY or the poll interval."""
 
-    def __init__(self, publish: Publisher, *, poll_seconds: float, batch_size: int = 100,
+    def __init__(self, publish: BatchPublish, *, poll_seconds: float, batch_size: int = 100,
                  bulk_allowance: Callable[[], int | None] = lambda: None) -> None:
         self.publish = publish
         self.poll_seconds = poll_seconds

@@ -35,6 +35,10 @@ def bench_env(**overrides: str) -> dict:
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         STORAGE_DIR=tempfile.mkdtemp(prefix="applytrack-bench-storage-"),
         LOG_LEVEL="WARNING",
+        # A benchmark queues its whole burst at once on purpose: back-pressure would refuse it.
+        USER_MAX_ANALYSIS_BACKLOG="1000000000",
+        ANALYSIS_MAX_BACKLOG="1000000000",
+        ANALYSIS_RATE_LIMIT_PER_USER="1000000 per second",
     )
     env.update(overrides)
     return env

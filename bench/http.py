@@ -230,8 +230,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
 
-    env = harness.bench_env(ANALYSIS_MAX_BACKLOG="1000000000", USER_MAX_ANALYSIS_BACKLOG="1000000000",
-                            ANALYSIS_RATE_LIMIT_PER_USER="1000000 per second")
+    env = harness.bench_env()
     engine = create_engine(env["DATABASE_URL"])
     figures: dict[str, list] = {}
     checks: list[dict] = []

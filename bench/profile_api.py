@@ -27,7 +27,7 @@ def main() -> None:
     parser.add_argument("--sort", default="cumulative", help="pstats sort key: cumulative or tottime")
     args = parser.parse_args()
 
-    os.environ.update(bench_env(USER_MAX_ANALYSIS_BACKLOG="1000000000", ANALYSIS_QUEUE_LIMIT="1000000000"))
+    os.environ.update(bench_env())
     ensure_database(BENCH_DB)
     from flask_migrate import upgrade
 

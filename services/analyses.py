@@ -141,11 +141,16 @@ def fail_waiting(resume_id: uuid.UUID, reason: str) -> None:
 
 def run_for_job(job: BackgroundJob) -> None:
     """The analysis task's work: analyse, store the result with provenance, mark succeeded."""
-    analysis = db.session.scalar(select(Analysis).where(Analysis.job_id == job.id))
-    if analysis is None:
+    # One round trip for the three rows; every analysis pays for this query.
+    row = db.session.execute(
+        select(Analysis, Resume, JobListing)
+        .join(Resume, Resume.id == Analysis.resume_id)
+        .join(JobListing, JobListing.id == Analysis.job_listing_id)
+        .where(Analysis.job_id == job.id)
+    ).first()
+    if row is None:
         raise jobs.PermanentFailure("deleted", "The resume or job listing was deleted before the analysis ran.")
-    resume = db.session.get(Resume, analysis.resume_id)
-    listing = db.session.get(JobListing, analysis.job_listing_id)
+    analysis, resume, listing = row
     if resume.text is None:
         # Delivered before the text exists (e.g. replayed early): wait for the extraction again.
         job.state = JobState.WAITING.value

@@ -32,12 +32,15 @@ test: venv services
 	bash scripts/ensure_test_tools.sh
 	$(VENV)/bin/pytest -q
 
-## make bench: the benchmarks that exist so far; each brings up its own API, relay and workers
-## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md
+## make bench: every benchmark; each brings up its own API, relay and workers like make run
+## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md (~40 min)
 bench: venv services
+	bash scripts/ensure_bench_tools.sh
+	$(PY) -m bench.http --runs 3 --duration 15
 	$(PY) -m bench.extraction --runs 3 --copies 4
 	$(PY) -m bench.analysis --runs 3 --count 1000 --concurrency 8
 	$(PY) -m bench.priority --runs 3 --samples 20 --bulk 5000
+	$(PY) -m bench.soak --count 20000
 
 clean:
 	rm -rf $(VENV) var/

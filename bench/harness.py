@@ -111,6 +111,35 @@ def running_system(env: dict, *, workers: list[dict]):
         system.stop()
 
 
+def pipeline_rate(kind: str, since) -> float:
+    """Jobs of ``kind`` created after ``since`` per second, from the first one's publish to the
+    last one's finish (the database's clock): the relay, broker and workers at work, without
+    the seconds a benchmark spends starting a held relay process."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(BENCH_DB)
+    try:
+        with engine.connect() as connection:
+            count, first, last = connection.execute(text(
+                "SELECT count(*), min(published_at), max(finished_at) FROM background_jobs "
+                "WHERE kind = :kind AND created_at >= :since AND state = 'succeeded'"),
+                {"kind": kind, "since": since}).one()
+    finally:
+        engine.dispose()
+    return count / (last - first).total_seconds()
+
+
+def database_now():
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(BENCH_DB)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SELECT now()")).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))

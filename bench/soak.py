@@ -15,7 +15,7 @@ from datetime import date
 import requests
 from sqlalchemy import create_engine, text
 
-from bench.analysis import post_analysis, prepare, succeeded
+from bench.analysis import prepare, succeeded
 from bench.harness import bench_env, machine_description, now, running_system, write_section
 from tests.support import stack
 

@@ -39,6 +39,9 @@ def bench_env(**overrides: str) -> dict:
         USER_MAX_ANALYSIS_BACKLOG="1000000000",
         ANALYSIS_MAX_BACKLOG="1000000000",
         ANALYSIS_RATE_LIMIT_PER_USER="1000000 per second",
+        REGISTER_RATE_LIMIT_PER_ADDRESS="1000000 per minute",
+        LOGIN_RATE_LIMIT_PER_ADDRESS="1000000 per minute",
+        LOGIN_RATE_LIMIT_PER_ACCOUNT="1000000 per minute",
     )
     env.update(overrides)
     return env

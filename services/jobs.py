@@ -92,6 +92,9 @@ def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> Backgro
     job.state = JobState.RUNNING.value
     job.started_at = utcnow()
     job.next_attempt_at = None
+    # This commit need not wait for the disk (a flush costs ~3.5 ms here, twice per job): if
+    # the database crashes and forgets it, the message is still unacked and runs again.
+    db.session.execute(text("SET LOCAL synchronous_commit = off"))
     db.session.commit()
     return job
 

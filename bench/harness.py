@@ -35,6 +35,9 @@ def bench_env(**overrides: str) -> dict:
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         STORAGE_DIR=tempfile.mkdtemp(prefix="applytrack-bench-storage-"),
         LOG_LEVEL="WARNING",
+        # One user posts thousands of analyses: the per-user limits would measure themselves.
+        ANALYSIS_RATE_LIMIT_PER_USER="1000000 per minute",
+        LLM_DAILY_BUDGET_USD="0",
     )
     env.update(overrides)
     return env

@@ -58,6 +58,7 @@ def make_test_env() -> dict:
         LOGIN_RATE_LIMIT_PER_ADDRESS="100000 per minute",
         LOGIN_RATE_LIMIT_PER_ACCOUNT="100000 per minute",
         REGISTER_RATE_LIMIT_PER_ADDRESS="100000 per minute",
+        ANALYSIS_RATE_LIMIT_PER_USER="100000 per minute",
         LOG_LEVEL="INFO",
     )
     return env

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Callable
 
 import openai
 
@@ -91,8 +92,9 @@ class InvalidOutput(ValueError):
 class LLMAnalyzer:
     name = ANALYZER_NAME
 
-    def __init__(self, settings: LLMSettings) -> None:
+    def __init__(self, settings: LLMSettings, on_usage: Callable[[Decimal], None] | None = None) -> None:
         self.settings = settings
+        self.on_usage = on_usage  # told each answered call's cost at once (the daily budget)
         self.version = PROMPT_VERSION
         self._slots = _concurrency_slots(settings.max_concurrency)
 
@@ -117,9 +119,11 @@ class LLMAnalyzer:
         last_problem = ""
         for _attempt in range(self.settings.invalid_output_retries + 1):
             response = self._complete(messages)
-            if response.usage is not None:
-                tokens_in += response.usage.prompt_tokens or 0
-                tokens_out += response.usage.completion_tokens or 0
+            call_in = (response.usage.prompt_tokens or 0) if response.usage is not None else 0
+            call_out = (response.usage.completion_tokens or 0) if response.usage is not None else 0
+            tokens_in, tokens_out = tokens_in + call_in, tokens_out + call_out
+            if self.on_usage is not None and (call_in or call_out):
+                self.on_usage(self.cost(call_in, call_out))
             try:
                 result = parse_answer(response)
             except InvalidOutput as problem:

@@ -19,7 +19,8 @@ JOB_DESCRIPTION_MAX_CHARS   int       50000
 PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
 PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
 LOG_LEVEL                   choice    INFO
-RATE_LIMIT_STORAGE_URL      url       redis://127.0.0.1:6379/0 — shared by every API process
+RATE_LIMIT_STORAGE_URL      url       redis://127.0.0.1:6379/0 — shared by every API process (rate
+                                      limits) and worker (daily LLM spend)
 RATE_LIMIT_KEY_PREFIX       str       applytrack-<APP_ENV> — namespace of the counters
 LOGIN_RATE_LIMIT_PER_ADDRESS    str   20 per minute (flask-limiter syntax)
 LOGIN_RATE_LIMIT_PER_ACCOUNT    str   5 per minute

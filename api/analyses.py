@@ -24,7 +24,8 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Resume ana
 @blp.response(202, AnalysisSchema)
 @blp.alt_response(404, description="The resume or the job listing does not exist or is not yours")
 @blp.alt_response(409, description="The resume's text could not be extracted")
-@blp.alt_response(429, description="Too many of your analyses are unfinished (Retry-After says when to retry)")
+@blp.alt_response(429, description="Too many of your analyses are unfinished, too many asked for, or your daily "
+                                   "LLM budget is spent (Retry-After says when to retry)")
 @blp.alt_response(503, description="The analysis queue is full (Retry-After says when to retry)")
 @jwt_required()
 def analyze(body: dict, headers: dict, resume_id: uuid.UUID):

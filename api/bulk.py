@@ -4,6 +4,7 @@ from __future__ import annotations
 import uuid
 
 import marshmallow as ma
+from flask import current_app
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from marshmallow import validate
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from api.queries import get_owned_or_404
 from models import BulkRun, Resume, db
 from services import bulk
+from services.analysis.analyzers import configured_analyzer_name
+from services.backpressure import Overloaded, admit_bulk_run
 
 blp = Blueprint("bulk_runs", __name__, url_prefix="/api/analyses/reanalyze",
                 description="Bulk re-analysis (low-priority lane)")
@@ -47,12 +50,17 @@ class BulkRunSchema(ma.Schema):
 @blp.route("", methods=["POST"])
 @blp.arguments(ReanalyzeSchema)
 @blp.response(202, BulkRunSchema)
+@blp.alt_response(429, description="Too many analyses asked for, or my daily LLM budget is spent (Retry-After)")
 @jwt_required()
 def start(filters: dict):
     """Re-analyse my latest results that match the filter, on the bulk lane (never delays
     interactive analyses); older results stay readable"""
     if "resume_id" in filters:
         get_owned_or_404(Resume, filters["resume_id"], what="Resume")
+    try:
+        admit_bulk_run(current_user.id, configured_analyzer_name(current_app.config))
+    except Overloaded as refused:
+        abort(refused.status, message=refused.message, headers={"Retry-After": str(refused.retry_after)})
     run = bulk.start(user_id=current_user.id, requested_by=current_user.email, filters=filters)
     db.session.commit()
     return bulk.progress(run)

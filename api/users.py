@@ -6,9 +6,10 @@ from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 
 from api.auth import password_hashing
-from api.schemas.auth import ProfileSchema, ProfileUpdateSchema
+from api.schemas.auth import AnalysisBudgetSchema, ProfileSchema, ProfileUpdateSchema
 from api.security import current_session_id, issue_tokens
 from models import AuthSession, db
+from services import llm_budget
 from services.passwords import WeakPassword, check_password_strength
 
 blp = Blueprint("users", __name__, url_prefix="/api/user", description="My account")
@@ -51,3 +52,11 @@ class Profile(MethodView):
         db.session.commit()
         profile = {field: getattr(user, field) for field in ("id", "email", "display_name", "role", "created_at")}
         return {**profile, "tokens": tokens} if tokens else profile
+
+
+@blp.route("/analysis-budget")
+@blp.response(200, AnalysisBudgetSchema)
+@jwt_required()
+def analysis_budget():
+    """My daily LLM analysis budget, what I have spent of it today, and when it resets"""
+    return llm_budget.status(current_user.id)

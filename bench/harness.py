@@ -35,10 +35,13 @@ def bench_env(**overrides: str) -> dict:
         JWT_SECRET_KEY=secrets.token_urlsafe(48),
         STORAGE_DIR=tempfile.mkdtemp(prefix="applytrack-bench-storage-"),
         LOG_LEVEL="WARNING",
-        # A benchmark queues its whole burst at once on purpose: back-pressure would refuse it.
+        # A benchmark queues its whole burst at once, as one user, on purpose: back-pressure, the
+        # per-user limits and the daily LLM budget would measure themselves (they stay on the
+        # request path: the rate limit still costs its Redis round trip per request).
         USER_MAX_ANALYSIS_BACKLOG="1000000000",
         ANALYSIS_MAX_BACKLOG="1000000000",
         ANALYSIS_RATE_LIMIT_PER_USER="1000000 per second",
+        LLM_DAILY_BUDGET_USD="0",
         REGISTER_RATE_LIMIT_PER_ADDRESS="1000000 per minute",
         LOGIN_RATE_LIMIT_PER_ADDRESS="1000000 per minute",
         LOGIN_RATE_LIMIT_PER_ACCOUNT="1000000 per minute",

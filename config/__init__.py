@@ -19,11 +19,20 @@ JOB_DESCRIPTION_MAX_CHARS   int       50000
 PASSWORD_HASH_TIME_COST     int       3 (argon2id iterations)
 PASSWORD_HASH_MEMORY_KIB    int       65536 (argon2id memory)
 LOG_LEVEL                   choice    INFO
-RATE_LIMIT_STORAGE_URL      url       redis://127.0.0.1:6379/0 — shared by every API process
+RATE_LIMIT_STORAGE_URL      url       redis://127.0.0.1:6379/0 — shared by every API process (rate
+                                      limits) and worker (daily LLM spend)
 RATE_LIMIT_KEY_PREFIX       str       applytrack-<APP_ENV> — namespace of the counters
 LOGIN_RATE_LIMIT_PER_ADDRESS    str   20 per minute (flask-limiter syntax)
 LOGIN_RATE_LIMIT_PER_ACCOUNT    str   5 per minute
 REGISTER_RATE_LIMIT_PER_ADDRESS str   10 per hour
+ANALYSIS_RATE_LIMIT_PER_USER    str   60 per minute — new analyses a user may ask for (POST
+                                      analyze, a bulk run start, an application's automatic
+                                      analysis), counted in RATE_LIMIT_STORAGE_URL; past it
+                                      429 + Retry-After (an application is still saved)
+LLM_DAILY_BUDGET_USD        float     1.00 — a user's LLM spend per UTC day; once reached, new
+                                      LLM analyses get 429 + Retry-After until midnight UTC and
+                                      queued ones fail as daily_budget_spent. 0 = unlimited.
+                                      Counted in RATE_LIMIT_STORAGE_URL from each call's tokens
 CORS_ALLOWED_ORIGINS        list      (none) — comma-separated origins of the web app, e.g.
                                       https://app.example.com; others get no CORS headers
 STORAGE_DIR                 path      var/storage (uploaded files, content-addressed; outside
@@ -189,6 +198,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "LOGIN_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per minute"),
         "LOGIN_RATE_LIMIT_PER_ACCOUNT": _env_limit(env, "LOGIN_RATE_LIMIT_PER_ACCOUNT", "5 per minute"),
         "REGISTER_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "REGISTER_RATE_LIMIT_PER_ADDRESS", "10 per hour"),
+        "ANALYSIS_RATE_LIMIT_PER_USER": _env_limit(env, "ANALYSIS_RATE_LIMIT_PER_USER", "60 per minute"),
+        "LLM_DAILY_BUDGET_USD": _env_float(env, "LLM_DAILY_BUDGET_USD", 1.0),
         "STORAGE_DIR": _env_str(env, "STORAGE_DIR", str(instance_path.parent / "var" / "storage")),
         "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),

@@ -10,7 +10,7 @@ from sqlalchemy import select, text, update
 from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
                     Resume, db)
 from models.mixins import utcnow
-from services import jobs
+from services import jobs, llm_budget
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
 from services.analysis.llm import PROMPT_VERSION, LLMSettings
 from services.backpressure import Overloaded, check_analysis_capacity
@@ -68,7 +68,7 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
             return existing, False
     if lane == Lane.INTERACTIVE.value:  # the bulk lane has its own queue and its own pace
         try:
-            check_analysis_capacity(resume.user_id)
+            check_analysis_capacity(resume.user_id, analyzer)
         except Overloaded as overloaded:
             raise AnalysisRefused(overloaded.status, overloaded.message, overloaded.retry_after) from overloaded
     analysis_id = uuid.uuid4()
@@ -156,7 +156,10 @@ def run_for_job(job: BackgroundJob) -> None:
         job.state = JobState.WAITING.value
         db.session.commit()
         return
-    output = get_analyzer(analysis.analyzer, current_app.config).analyze(resume.text, listing.title, listing.description)
+    # Refuses when the user's LLM budget is spent today; else counts each LLM call as it is paid.
+    on_usage = llm_budget.meter(analysis.user_id, analysis.analyzer)
+    analyzer = get_analyzer(analysis.analyzer, current_app.config, on_usage=on_usage)
+    output = analyzer.analyze(resume.text, listing.title, listing.description)
     analysis.result = output.result.to_dict()
     analysis.score = output.result.score
     analysis.verdict = output.result.verdict

@@ -1,9 +1,13 @@
-"""Saying "not now" before queueing work nobody will see for an hour.
+"""Saying "not now" before queueing work nobody will see for an hour, or paying for it.
 
-Two limits on new analyses: the system's backlog (messages waiting in the broker's
-``analysis`` queue, read with a passive declare and cached for a couple of seconds, so a
-request never scans job rows for it) and each user's own backlog (their unfinished analysis
-jobs: one indexed count). CRUD never passes through here.
+Limits on new analyses: the system's backlog (messages waiting in the broker's ``analysis``
+queue, read with a passive declare and cached for a couple of seconds, so a request never scans
+job rows for it), each user's own backlog (their unfinished analysis jobs: one indexed count),
+each user's daily LLM budget (services/llm_budget.py: one GET, LLM only) and each user's rate of
+new analyses (``ANALYSIS_RATE_LIMIT_PER_USER``, counted with flask-limiter in the shared Redis,
+per process in memory while Redis is down). Only an analysis that would be created passes here:
+asking again for an existing one is free. CRUD never waits on these limits: an application whose
+analysis is refused is saved without it.
 """
 from __future__ import annotations
 
@@ -12,11 +16,16 @@ import math
 import threading
 import time
 import uuid
+from functools import lru_cache
 
 from flask import current_app
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import func, select
 
 from models import BackgroundJob, JobKind, JobState, Lane, db
+from services import llm_budget, shared_store
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +75,9 @@ def queue_depth(queue: str) -> int | None:
     return _CACHE.get(queue, current_app.config["BACKLOG_CACHE_SECONDS"])
 
 
-def check_analysis_capacity(user_id: uuid.UUID) -> None:
-    """Raise Overloaded (429 for the user's own backlog, 503 for the system's) or return."""
+def check_analysis_capacity(user_id: uuid.UUID, analyzer: str) -> None:
+    """Raise Overloaded (429 for the user's own backlog, budget or rate, 503 for the system's
+    backlog) or return, having counted the new analysis against the user's rate limit."""
     config = current_app.config
     mine = db.session.scalar(
         select(func.count()).where(BackgroundJob.user_id == user_id, BackgroundJob.kind == JobKind.ANALYSIS.value,
@@ -86,6 +96,60 @@ def check_analysis_capacity(user_id: uuid.UUID) -> None:
         raise Overloaded(
             503, f"The analysis queue is full ({depth} waiting); your request was not queued. "
                  f"Try again in about {retry_after} seconds.", retry_after=retry_after)
+    _check_budget(user_id, analyzer)
+    count_against_rate_limit(user_id)  # last: a request refused for another reason is not counted
+
+
+def admit_bulk_run(user_id: uuid.UUID, analyzer: str) -> None:
+    """A bulk re-analysis run counts as one request against the user's rate limit and is refused
+    once their LLM budget is spent (its analyses then stop at the worker's budget check)."""
+    _check_budget(user_id, analyzer)
+    count_against_rate_limit(user_id)
+
+
+def _check_budget(user_id: uuid.UUID, analyzer: str) -> None:
+    refused = llm_budget.refusal(user_id, analyzer)
+    if refused is not None:
+        raise Overloaded(429, *refused)
+
+
+@lru_cache(maxsize=8)
+def _rate_limits(text: str) -> list[RateLimitItem]:
+    return parse_many(text)
+
+
+# Used by this process alone while the shared store is down (as the login limits do).
+_LOCAL_LIMITER = FixedWindowRateLimiter(MemoryStorage())
+
+
+def count_against_rate_limit(user_id: uuid.UUID) -> None:
+    """One more new analysis for ``user_id``; Overloaded (429 + Retry-After) past the limit."""
+    config = current_app.config
+    identifiers = (config["RATELIMIT_KEY_PREFIX"], f"user:{user_id}", "analysis")
+    for item in _rate_limits(config["ANALYSIS_RATE_LIMIT_PER_USER"]):
+        try:
+            strategy = shared_store.limiter().limiter
+            allowed = shared_store.call(strategy.hit, item, *identifiers)
+        except shared_store.Unavailable:
+            strategy = _LOCAL_LIMITER
+            allowed = strategy.hit(item, *identifiers)
+        if not allowed:
+            retry_after = _seconds_to_reset(strategy, item, identifiers)
+            raise Overloaded(
+                429, f"Too many new analyses: the limit is {item.amount} per {_window(item)}. "
+                     f"Try again in {retry_after} seconds.", retry_after=retry_after)
+
+
+def _seconds_to_reset(strategy, item: RateLimitItem, identifiers: tuple[str, ...]) -> int:
+    try:
+        reset_time = shared_store.call(strategy.get_window_stats, item, *identifiers).reset_time
+    except shared_store.Unavailable:
+        return item.get_expiry()
+    return max(1, math.ceil(reset_time - time.time()))
+
+
+def _window(item: RateLimitItem) -> str:
+    return item.GRANULARITY.name if item.multiples == 1 else f"{item.multiples} {item.GRANULARITY.name}s"
 
 
 def bulk_allowance() -> int:

@@ -58,6 +58,7 @@ def make_test_env() -> dict:
         LOGIN_RATE_LIMIT_PER_ADDRESS="100000 per minute",
         LOGIN_RATE_LIMIT_PER_ACCOUNT="100000 per minute",
         REGISTER_RATE_LIMIT_PER_ADDRESS="100000 per minute",
+        ANALYSIS_RATE_LIMIT_PER_USER="100000 per minute",
         LOG_LEVEL="INFO",
     )
     return env
@@ -175,9 +176,9 @@ def fake_llm():
 @pytest.fixture
 def llm(fake_llm):
     """The test LLM, with no latency and no faults scripted at the start of each test."""
-    fake_llm.script.control({"latency": 0, "faults": [], "error_rate": 0, "reset_stats": True})
+    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0, "reset_stats": True})
     yield fake_llm
-    fake_llm.script.control({"latency": 0, "faults": [], "error_rate": 0})
+    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0})
 
 
 @pytest.fixture

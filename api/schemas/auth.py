@@ -58,3 +58,11 @@ class ProfileSchema(UserSchema):
         metadata={"description": "After a password change: a fresh token pair for this session "
                   "(all other sessions are signed out)."},
     )
+
+
+class AnalysisBudgetSchema(ma.Schema):
+    budget_usd = ma.fields.Decimal(as_string=True, allow_none=True,
+                                   metadata={"description": "Daily LLM budget; null = unlimited"})
+    spent_usd = ma.fields.Decimal(as_string=True, allow_none=True,
+                                  metadata={"description": "LLM spend counted today (UTC); null if unknown now"})
+    resets_at = ma.fields.AwareDateTime(metadata={"description": "When today's spend goes back to zero"})

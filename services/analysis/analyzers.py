@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import Callable
 
 from services.analysis import local
 from services.analysis.llm import LLMAnalyzer, LLMSettings
@@ -37,7 +38,8 @@ def analyzer_identity(name: str, config) -> str:
     return LLMSettings.from_config(config).identity if name == "llm" else LocalAnalyzer.identity
 
 
-def get_analyzer(name: str, config):
+def get_analyzer(name: str, config, *, on_usage: Callable[[Decimal], None] | None = None):
+    """The analyzer called ``name``; ``on_usage`` hears the cost of every LLM call it pays for."""
     if name == "llm":
-        return LLMAnalyzer(LLMSettings.from_config(config))
+        return LLMAnalyzer(LLMSettings.from_config(config), on_usage=on_usage)
     return LocalAnalyzer()

@@ -71,7 +71,7 @@ ANALYZER_NAME = "local"
 # input may change (weights, thresholds, vocabulary, parsing, wording); PATCH only for changes
 # that keep every output byte-identical (refactors, speed-ups). Stored analyses keep the version
 # so a user can tell why a re-run scores differently.
-ANALYZER_VERSION = "1.0.0"
+ANALYZER_VERSION = "1.0.1"
 
 # --- Words -----------------------------------------------------------------------------------
 
@@ -698,6 +698,7 @@ _EVALUATOR_TEXT_RE = re.compile(
     r"|\bperfect (?:candidate|fit|match)\b|\b(?:this|the) (?:candidate|applicant) (?:is|meets|should be)\b.{0,30}"
     r"\b(?:perfect|ideal|best|top|hired|selected|shortlisted|rated|scored|all)\b"
     r"|\bhire (?:this|him|her|them) (?:candidate|applicant|immediately|now)"
+    r"|\b(?:in|into|to) your (?:summary|answer|output|response|json|analysis|instructions)\b|\brepeat the word\b"
 )
 _STUFF_MIN_TOKENS = 12
 _STUFF_TOP_SHARE = 0.3

@@ -3,8 +3,13 @@ in for. Its answers are real analyses (the local analyzer run on the fenced docu
 sent), with latency and faults that tests script through a control endpoint:
 
     POST /_control {"latency": 0.2, "faults": ["429", "500", "timeout", "malformed", "truncated",
-                    "out_of_range", "leak", "401"], "error_rate": 0.3}
+                    "out_of_range", "leak", "401"], "error_rate": 0.3,
+                    "answers": [{"content": "raw text"}, {"merge": {"score": 1000}}, {"drop": ["gaps"]}]}
     GET  /_stats   {"requests": n, "last_user_message": "..."}
+
+``answers`` script a model that obeys instructions it was sent: each answered request uses the
+next one — exactly ``content``, or the genuine analysis with ``merge`` keys set and ``drop`` keys
+removed — until the list is used up.
 
 Run standalone (benchmarks): ``python -m tests.support.fake_llm --port 8099 --latency 0.2``.
 """
@@ -32,6 +37,7 @@ class Script:
         self.lock = threading.Lock()
         self.latency = latency
         self.faults: list[str] = []
+        self.answers: list[dict] = []
         self.error_rate = 0.0
         self.timeout_sleep = 3.0
         self.requests = 0
@@ -47,10 +53,15 @@ class Script:
                 return self.random.choice(["429", "500", "timeout"])
             return None
 
+    def next_answer(self) -> dict | None:
+        with self.lock:
+            return self.answers.pop(0) if self.answers else None
+
     def control(self, settings: dict) -> None:
         with self.lock:
             self.latency = float(settings.get("latency", self.latency))
             self.faults = list(settings.get("faults", self.faults))
+            self.answers = list(settings.get("answers", self.answers))
             self.error_rate = float(settings.get("error_rate", self.error_rate))
             self.timeout_sleep = float(settings.get("timeout_sleep", self.timeout_sleep))
             if settings.get("reset_stats"):
@@ -140,7 +151,15 @@ def make_handler(script: Script):
                 self._send(status, {"error": {"message": f"scripted {status}", "type": "scripted"}}, headers)
                 return
             answer = analysis_answer(user_message)
-            if fault == "malformed":
+            scripted = script.next_answer() if fault is None else None
+            if scripted is not None:
+                if "content" in scripted:
+                    content = scripted["content"]
+                else:
+                    obeyed = {**answer, **scripted.get("merge", {})}
+                    content = json.dumps({k: v for k, v in obeyed.items() if k not in scripted.get("drop", ())})
+                self._send(200, completion(content, prompt_tokens=prompt_tokens))
+            elif fault == "malformed":
                 self._send(200, completion("Sure! Here is the analysis: {score: high", prompt_tokens=prompt_tokens))
             elif fault == "truncated":
                 text = json.dumps(answer)

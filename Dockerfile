@@ -8,4 +8,4 @@ RUN useradd --create-home applytrack && mkdir -p /app/var /app/instance && chown
 USER applytrack
 ENV FLASK_APP=wsgi
 EXPOSE 5000
-CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "--access-logfile", "-", "wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "2", "--threads", "8", "--preload", "--access-logfile", "-", "wsgi:app"]

@@ -6,7 +6,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench services db venv clean
+.PHONY: run test bench chaos services db venv clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,6 +41,11 @@ bench: venv services
 	$(PY) -m bench.analysis --runs 3 --count 1000 --concurrency 8
 	$(PY) -m bench.priority --runs 3 --samples 20 --bulk 5000
 	$(PY) -m bench.soak --count 20000
+
+## make chaos: faults under load (bench/chaos.py). Starts its own PostgreSQL (port 5440) and
+## RabbitMQ node chaos@localhost (port 5680) and restarts only those; rewrites RELIABILITY.md's table
+chaos: venv
+	$(PY) -m bench.chaos --profile full
 
 clean:
 	rm -rf $(VENV) var/

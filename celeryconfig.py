@@ -44,6 +44,12 @@ worker_cancel_long_running_tasks_on_connection_loss = True
 worker_send_task_events = True
 task_send_sent_event = True
 worker_hijack_root_logger = False
+# Reconnects to a broker that went away at most RECONNECT_MAX_SECONDS apart (Celery's own
+# consumer waits 2, 4, 6 … up to 30 s, idling that long after the broker is back).
+worker_consumer = "tasks.consumer:Consumer"
+# ... and never gives up: at 2 s apart, Celery's default of 100 attempts would stop a worker
+# after a broker outage of three minutes.
+broker_connection_max_retries = None
 
 EXCHANGE = Exchange("applytrack", type="direct", durable=True)
 DEAD_LETTER_EXCHANGE = Exchange("applytrack.dlx", type="fanout", durable=True)

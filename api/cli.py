@@ -126,7 +126,8 @@ def register_commands(app: Flask) -> None:
         from services.backpressure import bulk_allowance
 
         publisher = ConfirmedBatchPublisher(celery)
-        relay = Relay(publisher, poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"], bulk_allowance=bulk_allowance)
+        relay = Relay(publisher, poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"], bulk_allowance=bulk_allowance,
+                      max_backoff=current_app.config["RECONNECT_MAX_SECONDS"])
         signal.signal(signal.SIGTERM, relay.stop)
         signal.signal(signal.SIGINT, relay.stop)
         click.echo("outbox relay running")

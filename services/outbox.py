@@ -173,9 +173,11 @@ class Relay:
     """Loop: publish everything pending, then sleep until NOTIFY or the poll interval."""
 
     def __init__(self, publish: BatchPublish, *, poll_seconds: float, batch_size: int = 100,
-                 bulk_allowance: Callable[[], int | None] = lambda: None) -> None:
+                 bulk_allowance: Callable[[], int | None] = lambda: None, max_backoff: float = 2.0) -> None:
         self.publish = publish
         self.poll_seconds = poll_seconds
+        # A failed attempt costs one refused connection; a long pause only delays the recovery.
+        self.max_backoff = max_backoff
         self.batch_size = batch_size
         self.bulk_allowance = bulk_allowance
         self.stopping = threading.Event()
@@ -191,7 +193,7 @@ class Relay:
             except Exception as exc:  # broker or database down: keep the rows, back off, try again
                 db.session.rollback()
                 failures += 1
-                delay = min(10.0, 0.5 * 2 ** min(failures, 5))
+                delay = min(self.max_backoff, 0.25 * 2 ** min(failures, 5))
                 log.warning("outbox relay: publish failed (%s: %s); retrying in %.1fs", type(exc).__name__, exc, delay)
                 self._close_listener()
                 self.stopping.wait(delay)

@@ -43,7 +43,7 @@ def main() -> None:
     headers = {"Authorization": f"Bearer {user['token']}"}
     paths = {
         "analyze": ("POST", f"/api/resumes/{user['resume_id']}/analyze", {"job_id": user["job_id"], "force": True}),
-        "applications": ("GET", "/api/applications?page_size=20&status=applied&sort=-applied_on", None),
+        "applications": ("GET", "/api/applications?status=applied&status=interview&sort=-applied_at&page_size=20", None),
         "analysis": ("GET", f"/api/analyses/{user['analysis_id']}", None),
     }
     method, path, body = paths[args.endpoint]

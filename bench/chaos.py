@@ -297,6 +297,7 @@ def system_env(database_url: str, broker_url: str, llm_url: str, storage: Path) 
         USER_MAX_ANALYSIS_BACKLOG="100000", ANALYSIS_MAX_BACKLOG="100000",
         RATE_LIMIT_STORAGE_URL="memory://", LOGIN_RATE_LIMIT_PER_ADDRESS="100000 per minute",
         LOGIN_RATE_LIMIT_PER_ACCOUNT="100000 per minute", REGISTER_RATE_LIMIT_PER_ADDRESS="100000 per minute",
+        ANALYSIS_RATE_LIMIT_PER_USER="100000 per minute", LLM_DAILY_BUDGET_USD="0",
         PASSWORD_HASH_TIME_COST="1", PASSWORD_HASH_MEMORY_KIB="1024",
     )
     return env
@@ -728,7 +729,7 @@ class Chaos:
 
 # --- report ------------------------------------------------------------------------------------------
 
-HEADER = ("| fault | requests sent | accepted (201/202) | refused 503 + Retry-After | hangs / unclear | "
+HEADER = ("| fault | requests sent | accepted (201/202) | refused 503/429 + Retry-After | hangs / unclear | "
           "slowest answer | succeeded | dead | replayed | lost | duplicated | orphan messages | recovery time |")
 
 

@@ -45,8 +45,9 @@ class BulkRunSchema(ma.Schema):
 
 
 @blp.route("", methods=["POST"])
-@blp.arguments(ReanalyzeSchema)
+@blp.arguments(ReanalyzeSchema, required=False)  # no body: every older result
 @blp.response(202, BulkRunSchema)
+@blp.alt_response(404, description="resume_id is not one of my resumes")
 @jwt_required()
 def start(filters: dict):
     """Re-analyse my latest results that match the filter, on the bulk lane (never delays

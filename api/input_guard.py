@@ -25,6 +25,9 @@ UNSTORABLE_MESSAGE = "Text may not contain NUL characters or unpaired UTF-16 sur
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 
+NO_BODY = object()
+
+
 class JsonRefused(Exception):
     pass
 
@@ -43,7 +46,7 @@ def init_input_guard(app: Flask) -> None:
                 body = parse_json(request.get_data(cache=True))
             except JsonRefused as refused:
                 return error_response(400, str(refused), errors={"json": [str(refused)]})
-            if body is not None and not isinstance(body, dict):
+            if body is not NO_BODY and not isinstance(body, dict):
                 # Every JSON body of this API is an object; say so rather than "invalid input type".
                 return error_response(422, "The JSON body must be an object.",
                                       errors={"json": {"_schema": ["The JSON body must be an object."]}})
@@ -60,9 +63,9 @@ def init_input_guard(app: Flask) -> None:
 
 
 def parse_json(data: bytes) -> Any:
-    """The body as JSON, or JsonRefused with a message a client can act on."""
+    """The body as JSON (``NO_BODY`` if empty), or JsonRefused with a message a client can act on."""
     if not data:
-        return None  # no body: the view's parser decides whether one was required
+        return NO_BODY  # the view's parser decides whether a body was required
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -96,7 +99,7 @@ def _depth_exceeds(text: str, limit: int) -> bool:
 
 def unstorable_paths(value: Any) -> Iterator[str]:
     """Dotted paths (``tags.2``, ``<key>``) of JSON strings, keys included, that cannot be stored."""
-    todo: list[tuple[str, Any]] = [("", value)]
+    todo: list[tuple[str, Any]] = [("", value)] if value is not NO_BODY else []
     while todo:
         path, item = todo.pop()
         if isinstance(item, str):

@@ -2,7 +2,7 @@
 
 * A JSON body is parsed here first: invalid JSON or UTF-8, integers past Python's 4,300-digit
   conversion limit and nesting deeper than ``MAX_JSON_DEPTH`` are a 400 (a very deep body
-  would otherwise exhaust the parser's recursion and surface as a 500).
+  exhausts the parser's recursion, which the view's parser would turn into a 500).
 * A JSON body that is not an object (an array, a string, null) is a 422.
 * Text PostgreSQL cannot store - NUL characters and unpaired UTF-16 surrogates - is a 422
   wherever it appears: query string, JSON keys and values, form fields. (Files are bytes and
@@ -23,8 +23,6 @@ MAX_JSON_DEPTH = 32
 UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "Text may not contain NUL characters or unpaired UTF-16 surrogates."
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
 NO_BODY = object()
 
 
@@ -70,31 +68,27 @@ def parse_json(data: bytes) -> Any:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise JsonRefused("The request body is not valid UTF-8 JSON.") from None
-    if _depth_exceeds(text, MAX_JSON_DEPTH):
-        raise JsonRefused(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+    too_deep = JsonRefused(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        return json.loads(text)
-    except RecursionError:  # cannot happen after the depth check; kept so it never becomes a 500
-        raise JsonRefused(f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.") from None
+        body = json.loads(text)
+    except RecursionError:  # the C parser stops at the interpreter's recursion limit, safely
+        raise too_deep from None
     except ValueError as exc:  # JSONDecodeError, and integers past the digit limit
         raise JsonRefused(f"The request body is not valid UTF-8 JSON: {exc}.") from None
+    if _nesting(body) > MAX_JSON_DEPTH:
+        raise too_deep
+    return body
 
 
-_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-
-
-def _depth_exceeds(text: str, limit: int) -> bool:
-    """Whether brackets outside strings nest deeper than ``limit`` (without parsing)."""
-    depth = 0
-    for token in _STRUCTURE.finditer(text):
-        char = token.group()
-        if char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+def _nesting(value: Any) -> int:
+    """How deeply arrays and objects nest (a scalar is 0), without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, depth = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            todo.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def unstorable_paths(value: Any) -> Iterator[str]:

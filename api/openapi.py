@@ -11,9 +11,9 @@ what follows from how an operation is built:
 * 422 wherever a query string or body is read (``api/input_guard.py`` refuses NUL characters and
   unpaired surrogates).
 
-It states the upper bound of ``page`` that ``api.queries.paginate`` enforces, and documents the ``X-Pagination`` header as what it is, a JSON object in a header value
-(flask-smorest declares it with a plain ``schema``, which in OpenAPI means comma-separated
-``key,value`` pairs, not JSON).
+It states the upper bound of ``page`` that ``api.queries.paginate`` enforces, and documents the
+``X-Pagination`` header as what it is, a JSON object in a header value (flask-smorest declares it
+with a plain ``schema``, which in OpenAPI means comma-separated ``key,value`` pairs, not JSON).
 """
 from __future__ import annotations
 

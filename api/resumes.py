@@ -24,7 +24,6 @@ from services import resumes as resume_service
 from services.resumes import UploadRejected
 
 
-
 class MultipartParser(FlaskParser):
     """Reads the ``files`` location as the whole multipart body, file parts and form fields
     together, so that one schema validates (and documents) an upload. A part sent twice

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.schemas.common import TrimmedString, UtcDateTime, sort_field
+from api.schemas.common import TrimmedString, UtcDateTime, sort_field, within_documented_length
 
 APPLICATION_SORT_FIELDS = ("applied_at", "created_at", "updated_at", "status_changed_at", "company", "status")
 MAX_TAGS = 20
@@ -14,7 +14,9 @@ class Tag(ma.fields.String):
     """Tags are case-insensitive labels: stored trimmed and lower-case."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        result = super()._deserialize(value, attr, data, **kwargs)
+        within_documented_length(self, result)
+        return result.strip().lower()
 
 
 def _unique_tags(tags: list[str]) -> None:

@@ -35,9 +35,20 @@ class UtcDateTime(ma.fields.AwareDateTime):
             raise ma.ValidationError("Date-time out of range.") from exc
 
 
+def within_documented_length(field: ma.fields.Field, value: str) -> None:
+    """The ``maxLength`` in the OpenAPI document applies to the text as sent, before trimming
+    (otherwise a 201-character title with a leading space would pass a documented 200)."""
+    for validator in field.validators:
+        if isinstance(validator, validate.Length) and validator.max is not None and len(value) > validator.max:
+            raise ma.ValidationError(f"Longer than maximum length {validator.max}.")
+
+
 class TrimmedString(ma.fields.String):
     """Leading/trailing whitespace is never meaningful in names and titles."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         result = super()._deserialize(value, attr, data, **kwargs)
-        return result.strip() if result is not None else result
+        if result is None:
+            return result
+        within_documented_length(self, result)
+        return result.strip()

@@ -12,7 +12,9 @@ from flask_migrate import Migrate
 
 from api.cli import register_commands
 from api.errors import Api, register_error_handlers
+from api.input_guard import init_input_guard
 from api.metrics import init_metrics
+from api.openapi import CommonResponsesPlugin
 from api.rate_limits import init_rate_limits
 from api.web_security import init_web_security
 from api.request_id import init_request_id
@@ -42,7 +44,8 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     init_jwt(app)
-    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+    api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),
+                                "extra_plugins": [CommonResponsesPlugin()]})
     register_error_handlers(app)
     app.extensions["password_hashing"] = PasswordHashing(
         time_cost=app.config["PASSWORD_HASH_TIME_COST"], memory_kib=app.config["PASSWORD_HASH_MEMORY_KIB"]
@@ -50,6 +53,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.extensions["storage"] = LocalFileStorage(app.config["STORAGE_DIR"])
     celery_init_app(app)
     _limit_json_bodies(app)
+    init_input_guard(app)  # after the size limit: it reads the body
     _register_blueprints(api)
     init_metrics(app)
     init_web_security(app)

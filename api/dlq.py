@@ -56,6 +56,7 @@ def list_dead(filters: dict, pagination_parameters):
 
 @blp.route("/<uuid:dead_job_id>/requeue", methods=["POST"])
 @blp.response(200, OutcomeSchema)
+@blp.alt_response(403, description="Not an administrator")
 @jwt_required()
 @admin_required
 def requeue_one(dead_job_id: uuid.UUID):
@@ -66,6 +67,7 @@ def requeue_one(dead_job_id: uuid.UUID):
 @blp.route("/requeue", methods=["POST"])
 @blp.arguments(RequeueManySchema)
 @blp.response(200, OutcomeSchema)
+@blp.alt_response(403, description="Not an administrator")
 @jwt_required()
 @admin_required
 def requeue_many(body: dict):
@@ -77,6 +79,7 @@ def requeue_many(body: dict):
 @blp.route("/<uuid:dead_job_id>", methods=["DELETE"])
 @blp.arguments(DiscardSchema, location="query")
 @blp.response(200, OutcomeSchema)
+@blp.alt_response(403, description="Not an administrator")
 @jwt_required()
 @admin_required
 def discard_one(query: dict, dead_job_id: uuid.UUID):
@@ -86,6 +89,7 @@ def discard_one(query: dict, dead_job_id: uuid.UUID):
 
 @blp.route("/actions")
 @blp.response(200, DeadLetterActionSchema(many=True))
+@blp.alt_response(403, description="Not an administrator")
 @blp.paginate()
 @jwt_required()
 @admin_required

@@ -11,7 +11,7 @@ import logging
 from flask import Flask, jsonify
 from flask_smorest import Api as SmorestApi
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from models import db
 from services.storage import StorageUnavailable
@@ -39,6 +39,8 @@ class Api(SmorestApi):
 
     def handle_http_exception(self, error: HTTPException):
         payload, code, headers = super().handle_http_exception(error)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers["Allow"] = ", ".join(sorted(error.valid_methods))  # RFC 9110 requires it on a 405
         if "message" not in payload:
             if code >= 500:
                 payload["message"] = INTERNAL_ERROR_MESSAGE

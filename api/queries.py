@@ -12,6 +12,9 @@ from sqlalchemy import Select, String, func, select
 from models import db
 
 Model = TypeVar("Model")
+# flask-smorest bounds page_size but not page; a huge page overflows the SQL OFFSET (a bigint).
+# No list here reaches a million pages; the OpenAPI document states the bound (api/openapi.py).
+MAX_PAGE = 1_000_000
 
 
 def get_owned_or_404(model: type[Model], object_id: uuid.UUID, *, what: str) -> Model:
@@ -30,6 +33,9 @@ def like_pattern(text: str) -> str:
 
 
 def paginate(statement: Select, pagination: PaginationParameters) -> list:
+    if pagination.page > MAX_PAGE:
+        abort(422, message=f"page must be at most {MAX_PAGE:,}.",
+              errors={"query": {"page": [f"Must be less than or equal to {MAX_PAGE}."]}})
     pagination.item_count = db.session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery())
     )

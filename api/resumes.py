@@ -8,6 +8,8 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import select
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.request_id import current_request_id
@@ -15,14 +17,28 @@ from api.schemas.resumes import (
     ResumeDetailSchema,
     ResumeQuerySchema,
     ResumeSchema,
-    ResumeUploadFileSchema,
-    ResumeUploadFormSchema,
+    ResumeUploadSchema,
 )
 from models import Resume, db
 from services import resumes as resume_service
 from services.resumes import UploadRejected
 
-blp = Blueprint("resumes", __name__, url_prefix="/api/resumes", description="Resumes and their extracted text")
+
+class MultipartParser(FlaskParser):
+    """Reads the ``files`` location as the whole multipart body, file parts and form fields
+    together, so that one schema validates (and documents) an upload. A part sent twice
+    becomes a list, which the schema refuses, rather than silently keeping the first."""
+
+    def load_files(self, req, schema):
+        parts = CombinedMultiDict([req.files, req.form])
+        return {name: values[0] if len(values) == 1 else values for name, values in parts.lists()}
+
+
+class ResumesBlueprint(Blueprint):
+    ARGUMENTS_PARSER = MultipartParser()
+
+
+blp = ResumesBlueprint("resumes", __name__, url_prefix="/api/resumes", description="Resumes and their extracted text")
 
 # Multipart framing around the file; the file itself is checked against RESUME_MAX_BYTES.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -51,18 +67,17 @@ class Resumes(MethodView):
         columns = {name: getattr(Resume, name) for name in ("created_at", "updated_at", "name")}
         return paginate(apply_sort(statement, filters["sort"], columns, tiebreaker=Resume.id), pagination_parameters)
 
-    @blp.arguments(ResumeUploadFileSchema, location="files")
-    @blp.arguments(ResumeUploadFormSchema, location="form")
+    @blp.arguments(ResumeUploadSchema, location="files")
     @blp.response(201, ResumeSchema)
     @blp.alt_response(413, description="The file is over RESUME_MAX_BYTES")
     @blp.alt_response(422, description="Empty file or not a PDF, DOCX or plain text")
-    def post(self, files: dict, form: dict):
+    def post(self, body: dict):
         """Upload a resume (multipart); its text is extracted in the background"""
-        upload = files["file"]
+        upload = body["file"]
         data = upload.read(upload_body_limit() + 1)
         try:
             resume = resume_service.create_resume(
-                current_user.id, data, filename=upload.filename, name=form.get("name"),
+                current_user.id, data, filename=upload.filename, name=body.get("name"),
                 request_id=current_request_id(),
             )
         except UploadRejected as rejected:

@@ -54,7 +54,10 @@ class ProvenanceSchema(ma.Schema):
     tokens_in = ma.fields.Integer(allow_none=True)
     tokens_out = ma.fields.Integer(allow_none=True)
     latency_ms = ma.fields.Integer(allow_none=True)
-    cost_usd = ma.fields.Decimal(allow_none=True, as_string=True, metadata={"description": "Estimate in USD"})
+    # A decimal string, so no precision is lost in JSON; documented as what it is on the wire.
+    cost_usd = ma.fields.Decimal(allow_none=True, as_string=True,
+                                 metadata={"description": "Estimate in USD, as a decimal string", "type": "string",
+                                           "format": "decimal", "example": "0.000125"})
 
 
 class AnalysisSchema(ma.Schema):

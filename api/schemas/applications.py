@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from api.schemas.common import TrimmedString, sort_field
+from api.schemas.common import TrimmedString, UtcDateTime, sort_field, within_documented_length
 
 APPLICATION_SORT_FIELDS = ("applied_at", "created_at", "updated_at", "status_changed_at", "company", "status")
 MAX_TAGS = 20
@@ -14,7 +14,9 @@ class Tag(ma.fields.String):
     """Tags are case-insensitive labels: stored trimmed and lower-case."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip().lower()
+        result = super()._deserialize(value, attr, data, **kwargs)
+        within_documented_length(self, result)
+        return result.strip().lower()
 
 
 def _unique_tags(tags: list[str]) -> None:
@@ -36,7 +38,7 @@ class ApplicationSchema(ma.Schema):
     status = ma.fields.String(
         load_default=None, validate=validate.Length(max=32), metadata={"description": "A slug from GET /api/statuses"}
     )
-    applied_at = ma.fields.AwareDateTime(
+    applied_at = UtcDateTime(
         allow_none=True, default_timezone=None,
         metadata={"description": "When the application was sent; defaults to now unless the stage is wishlist"},
     )
@@ -46,6 +48,7 @@ class ApplicationSchema(ma.Schema):
         Tag(validate=validate.Length(min=1, max=50)),
         load_default=list,
         validate=[validate.Length(max=MAX_TAGS), _unique_tags],
+        metadata={"uniqueItems": True},
     )
     status_changed_at = ma.fields.DateTime(dump_only=True)
     created_at = ma.fields.DateTime(dump_only=True)
@@ -60,8 +63,8 @@ class ApplicationQuerySchema(ma.Schema):
     status = ma.fields.List(ma.fields.String(), metadata={"description": "Repeat to match any of several stages"})
     company = ma.fields.String(validate=validate.Length(max=200))
     tag = ma.fields.String(validate=validate.Length(max=50))
-    applied_from = ma.fields.AwareDateTime(default_timezone=None)
-    applied_to = ma.fields.AwareDateTime(default_timezone=None)
+    applied_from = UtcDateTime(default_timezone=None)
+    applied_to = UtcDateTime(default_timezone=None)
     q = ma.fields.String(validate=validate.Length(max=200), metadata={"description": "Search company, title and notes"})
     needs_follow_up = ma.fields.Boolean(metadata={"description": "true: only applications due a follow-up"})
     deleted = ma.fields.Boolean(

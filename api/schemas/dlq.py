@@ -4,14 +4,16 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from api.schemas.common import UtcDateTime
+
 from models.background_job import JobKind
 
 
 class DeadLetterQuerySchema(ma.Schema):
     kind = ma.fields.String(validate=validate.OneOf([k.value for k in JobKind]))
     error_class = ma.fields.String(validate=validate.Length(max=200))
-    since = ma.fields.AwareDateTime(default_timezone=None, metadata={"description": "Died at or after"})
-    until = ma.fields.AwareDateTime(default_timezone=None, metadata={"description": "Died at or before"})
+    since = UtcDateTime(default_timezone=None, metadata={"description": "Died at or after"})
+    until = UtcDateTime(default_timezone=None, metadata={"description": "Died at or before"})
 
 
 class DeadLetterSchema(ma.Schema):

@@ -9,6 +9,10 @@ from api.schemas.common import TrimmedString, sort_field
 from models.job_listing import EMPLOYMENT_TYPES
 
 JOB_SORT_FIELDS = ("created_at", "updated_at", "company", "title")
+# An absolute http(s) URL with a host: a link a user can follow and nothing else (no javascript:,
+# no relative paths). One pattern that the API checks and the OpenAPI document states, so that
+# clients (and schemathesis) know exactly what is accepted.
+URL_PATTERN = r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$"
 
 
 def _description_within_limit(value: str) -> None:
@@ -24,10 +28,14 @@ class JobListingSchema(ma.Schema):
     description = ma.fields.String(
         load_default="", validate=_description_within_limit, metadata={"description": "Full text of the listing"}
     )
-    url = ma.fields.URL(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2048))
+    url = ma.fields.String(
+        allow_none=True,
+        validate=[validate.Length(max=2048), validate.Regexp(URL_PATTERN, error="Not a valid http(s) URL.")],
+        metadata={"pattern": URL_PATTERN, "description": "The listing's page: an absolute http or https URL"},
+    )
     location = TrimmedString(allow_none=True, validate=validate.Length(max=200))
-    salary_min = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000))
-    salary_max = ma.fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000))
+    salary_min = ma.fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=100_000_000))
+    salary_max = ma.fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=100_000_000))
     salary_currency = ma.fields.String(
         allow_none=True, validate=validate.Regexp(r"^[A-Z]{3}$", error="Use a 3-letter ISO 4217 code, e.g. EUR.")
     )

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import validate
+from werkzeug.datastructures import FileStorage
 
 from api.schemas.common import TrimmedString, sort_field
 from models.background_job import JOB_STATES, JobKind
@@ -11,14 +12,22 @@ from models.resume import EXTRACTION_STATUSES
 RESUME_SORT_FIELDS = ("created_at", "updated_at", "name")
 
 
-class ResumeUploadFileSchema(ma.Schema):
-    file = ma.fields.Raw(
+class UploadedFile(ma.fields.Raw):
+    """A multipart file part (a form field of the same name is not a file)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError("Send the resume as a file part of a multipart/form-data body.")
+        return value
+
+
+class ResumeUploadSchema(ma.Schema):
+    """The multipart body of an upload: the file part and an optional name field."""
+
+    file = UploadedFile(
         required=True,
         metadata={"type": "string", "format": "binary", "description": "PDF, DOCX or plain text"},
     )
-
-
-class ResumeUploadFormSchema(ma.Schema):
     name = TrimmedString(validate=validate.Length(min=1, max=200), metadata={"description": "Defaults to the file name"})
 
 

@@ -5,6 +5,7 @@ import marshmallow as ma
 from flask import url_for
 from marshmallow import validate
 
+from api.schemas.common import decimal_string
 from services.analysis.result import REQUIREMENT_VERDICTS, VERDICTS
 
 
@@ -54,10 +55,7 @@ class ProvenanceSchema(ma.Schema):
     tokens_in = ma.fields.Integer(allow_none=True)
     tokens_out = ma.fields.Integer(allow_none=True)
     latency_ms = ma.fields.Integer(allow_none=True)
-    # A decimal string, so no precision is lost in JSON; documented as what it is on the wire.
-    cost_usd = ma.fields.Decimal(allow_none=True, as_string=True,
-                                 metadata={"description": "Estimate in USD, as a decimal string", "type": "string",
-                                           "format": "decimal", "example": "0.000125"})
+    cost_usd = decimal_string("Estimate in USD, as a decimal string", "0.000125")
 
 
 class AnalysisSchema(ma.Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from api.schemas.common import decimal_string
+
 
 class NormalisedEmail(ma.fields.Email):
     """Emails compare case-insensitively and without surrounding spaces: store them so."""
@@ -61,8 +63,6 @@ class ProfileSchema(UserSchema):
 
 
 class AnalysisBudgetSchema(ma.Schema):
-    budget_usd = ma.fields.Decimal(as_string=True, allow_none=True,
-                                   metadata={"description": "Daily LLM budget; null = unlimited"})
-    spent_usd = ma.fields.Decimal(as_string=True, allow_none=True,
-                                  metadata={"description": "LLM spend counted today (UTC); null if unknown now"})
+    budget_usd = decimal_string("Daily LLM budget in USD, as a decimal string; null = unlimited", "1.00")
+    spent_usd = decimal_string("LLM spend counted today (UTC), as a decimal string; null if unknown now", "0.0421")
     resets_at = ma.fields.AwareDateTime(metadata={"description": "When today's spend goes back to zero"})

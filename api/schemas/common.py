@@ -7,6 +7,14 @@ import marshmallow as ma
 from marshmallow import validate
 
 
+def decimal_string(description: str, example: str) -> ma.fields.Decimal:
+    """Money as a decimal string, so no precision is lost in JSON; documented as what it is on
+    the wire (a Decimal field alone would be documented as a number)."""
+    return ma.fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": description, "type": "string", "format": "decimal", "example": example,
+    })
+
+
 def sort_field(allowed: tuple[str, ...], default: str) -> ma.fields.String:
     """``sort=-applied_at,company``: names from ``allowed``, each optionally prefixed by ``-``."""
 

@@ -335,6 +335,21 @@ created exceeds accepted by the requests in flight when wrk stopped). The relay 
 {harness.spread([c['enqueue']['drain_seconds'] for c in checks], "{:.1f}")} s after the load stopped.
 Bare endpoint, accepted / rows / messages: {", ".join(f"{c['bare']['accepted']}/{c['bare']['created']}/{c['bare']['in_broker']}" for c in checks)}.
 Refused (429/503) or failed answers during the API runs: {sum(x.refused + x.failed for n in ("analyze", "applications", "analysis") for x in figures[n])}.
+
+What bounds it: Python CPU per request, with 2 cores shared by gunicorn's two processes,
+PostgreSQL, RabbitMQ, the relay and wrk. `python -m bench.profile_api --endpoint analyze`
+(in process, no HTTP) shows the enqueue path's 8 SQL statements — the login session with its
+user (one query since issue 7), the resume, the listing, the user's backlog count, two INSERTs,
+NOTIFY, the analysis reloaded after COMMIT for the answer — plus the commit's WAL flush (~3.5 ms
+of waiting here) and the pool's pre-ping, and, as much again, the layers around
+them: flask-smorest's argument parsing and marshmallow dump, flask-jwt-extended's decoding,
+SQLAlchemy's ORM unit of work, the per-user rate limit's Redis round trip, the request-id,
+metrics and security-header hooks. The bare endpoint does one INSERT and one confirmed publish
+with none of that. The relay is not the limit: it publishes in confirmed batches and had
+everything in the broker within the "published … after the load stopped" figure above. The
+reads pay the same authentication (one query) and pre-ping, one owned lookup (analysis) or a
+count plus a page of 20 with their listings (applications), and marshmallow serialising every
+field, against a JSON constant.
 """
     harness.write_section("http", body)
     print(body)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from models import BackgroundJob, JobState, Lane, db
 from models.mixins import utcnow
 from services.jobs import OUTBOX_CHANNEL
+from tasks.topology import declare_on
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,14 @@ class ConfirmedBatchPublisher:
     ``confirm_publish`` (how the rest of the app publishes) waits for a confirm after every
     message, about 1k messages/s here; confirming a batch of 100 at once goes several times
     faster (../shared/QUEUE.md). A batch counts as published only when every message in it
-    is confirmed: a nack, a timeout or a lost connection raises, and the relay publishes the
-    whole batch again (a job delivered twice is harmless: the worker ignores the duplicate).
+    is confirmed and none came back unroutable: a nack, a return, a timeout or a lost
+    connection raises, and the relay publishes the whole batch again (a job delivered twice is
+    harmless: the worker ignores the duplicate).
+
+    Task messages are published ``mandatory``: RabbitMQ confirms a message that reached no
+    queue and drops it, which is what happened when RabbitMQ 3.10 forgot a durable queue for a
+    moment after a restart (rabbitmq-server#4563) — the chaos suite lost 26 of 88 jobs that
+    way once. Each new connection also declares the whole topology before publishing.
     """
 
     def __init__(self, celery: Celery, *, confirm_timeout: float = 10.0) -> None:
@@ -61,6 +68,7 @@ class ConfirmedBatchPublisher:
         self._sent = 0
         self._unconfirmed: set[int] = set()
         self._nacked = 0
+        self._returned = 0
 
     def __call__(self, jobs: list[BackgroundJob]) -> None:
         try:
@@ -70,6 +78,7 @@ class ConfirmedBatchPublisher:
                     job.task_name, args=[str(job.id)], task_id=str(job.id), queue=job.queue,
                     headers={"request_id": job.request_id} if job.request_id else None,
                     producer=producer, retry=False,  # a reconnect would lose the channel's delivery tags
+                    mandatory=True,
                 )
             self._wait_for_confirms()
         except Exception:
@@ -91,9 +100,11 @@ class ConfirmedBatchPublisher:
             connection = self.celery.connection_for_write(heartbeat=0, transport_options={"confirm_publish": False})
             connection.ensure_connection(max_retries=1, timeout=self.confirm_timeout)
             channel = connection.channel()
+            declare_on(channel)
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
+            channel.events["basic_return"].add(self._on_return)
             self._connection, self._sent, self._unconfirmed = connection, 0, set()
             self._producer = _CountingProducer(channel, self._on_publish)
         return self._producer
@@ -115,6 +126,9 @@ class ConfirmedBatchPublisher:
         self._nacked += 1
         self._settle(delivery_tag, multiple)
 
+    def _on_return(self, _exc, _exchange, _routing_key, _message) -> None:
+        self._returned += 1  # a Basic.Return comes before the message's ack
+
     def _wait_for_confirms(self) -> None:
         deadline = time.monotonic() + self.confirm_timeout
         try:
@@ -125,8 +139,11 @@ class ConfirmedBatchPublisher:
                 self._connection.drain_events(timeout=remaining)
         finally:
             nacked, self._nacked = self._nacked, 0
+            returned, self._returned = self._returned, 0
         if nacked:
             raise RuntimeError(f"the broker refused {nacked} message(s)")
+        if returned:
+            raise RuntimeError(f"{returned} message(s) reached no queue; the topology is declared again")
 
 
 def _waiting(lane: str, limit: int) -> list[BackgroundJob]:

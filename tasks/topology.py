@@ -13,12 +13,16 @@ import celeryconfig
 
 def declare_topology(celery: Celery) -> list[str]:
     """Declare everything; returns the names of the queues declared."""
-    queues = [celeryconfig.DEAD_LETTER_QUEUE, *celeryconfig.task_queues]
     with celery.connection_for_write() as connection:
         connection.ensure_connection(max_retries=5, interval_start=0.5, interval_step=1, interval_max=3)
-        channel = connection.default_channel
-        celeryconfig.DEAD_LETTER_EXCHANGE.bind(channel).declare()
-        celeryconfig.EXCHANGE.bind(channel).declare()
-        for queue in queues:
-            queue.bind(channel).declare()
+        return declare_on(connection.default_channel)
+
+
+def declare_on(channel) -> list[str]:
+    """Declare everything on an open channel; returns the names of the queues declared."""
+    queues = [celeryconfig.DEAD_LETTER_QUEUE, *celeryconfig.task_queues]
+    celeryconfig.DEAD_LETTER_EXCHANGE.bind(channel).declare()
+    celeryconfig.EXCHANGE.bind(channel).declare()
+    for queue in queues:
+        queue.bind(channel).declare()
     return [queue.name for queue in queues]

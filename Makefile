@@ -33,12 +33,12 @@ test: venv services
 	$(VENV)/bin/pytest -q
 
 ## make bench: every benchmark; each brings up its own API, relay and workers like make run
-## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md (~40 min)
+## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md (~35 min)
 bench: venv services
 	bash scripts/ensure_bench_tools.sh
-	$(PY) -m bench.http --runs 3 --duration 15
-	$(PY) -m bench.extraction --runs 3 --copies 4
-	$(PY) -m bench.analysis --runs 3 --count 1000 --concurrency 8
+	$(PY) -m bench.http --runs 3 --duration 10
+	$(PY) -m bench.extraction --runs 3 --copies 2
+	$(PY) -m bench.analysis --runs 3 --count 600 --concurrency 8
 	$(PY) -m bench.priority --runs 3 --samples 20 --bulk 5000
 	$(PY) -m bench.soak --count 20000
 

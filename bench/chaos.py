@@ -70,7 +70,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile(requests=300, rate=6.0, fault_after=10, outage=10, llm_fault=60, drain_timeout=240),
-    "short": Profile(requests=40, rate=8.0, fault_after=2, outage=4, llm_fault=8, drain_timeout=90),
+    "short": Profile(requests=40, rate=8.0, fault_after=2, outage=4, llm_fault=8, drain_timeout=150),
 }
 # The client's patience: connect, read. An answer slower than this is a hang.
 CLIENT_TIMEOUT = (3.0, 10.0)

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -414,15 +415,16 @@ def stream(client: Client, count: int, rate: float, answers: list[Answer], sende
 
 # --- faults ----------------------------------------------------------------------------------------
 
-class Fault:
+class Fault(ABC):
     name = ""
 
+    @abstractmethod
     def inject(self, ctx: "Chaos") -> None:
-        raise NotImplementedError
+        """Break one thing."""
 
+    @abstractmethod
     def undo(self, ctx: "Chaos") -> None:
         """Bring everything back; safe to call whatever state inject() left."""
-        raise NotImplementedError
 
     def duration(self, profile: Profile) -> float:
         return profile.outage

@@ -11,7 +11,7 @@ import pytest
 
 from api import create_app
 from tests.conftest import REALDATA, Auth, make_test_env, upload, wait_for_extraction
-from tests.support.documents import docx_bytes
+from tests.support.documents import docx_bytes, pdf_file
 
 GOOD_PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
 ERROR_KEYS = {"code", "status", "message", "errors"}
@@ -38,17 +38,7 @@ def many_pages_pdf(pages: int) -> bytes:
     kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(pages))
     objects.append(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
     objects += [b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>"] * pages
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
-    return out.getvalue()
+    return pdf_file(objects, root=1)
 
 
 def docx_zip_bomb(megabytes: int) -> bytes:

@@ -33,6 +33,11 @@ def text_pdf(pages: int, *, lines_per_page: int = 45, words_per_line: int = 12) 
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages)) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
 
+    return pdf_file(objects, root=catalog)
+
+
+def pdf_file(objects: list[bytes], *, root: int) -> bytes:
+    """Objects (numbered from 1 in order) written out as a PDF with its cross-reference table."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets = []
@@ -41,9 +46,8 @@ def text_pdf(pages: int, *, lines_per_page: int = 45, words_per_line: int = 12) 
         out.write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
     xref = out.tell()
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, catalog, xref))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, root, xref))
     return out.getvalue()
 
 

@@ -11,7 +11,7 @@ from flask import Flask, request
 from flask_migrate import Migrate
 
 from api.cli import register_commands
-from api.errors import Api, register_error_handlers
+from api.errors import Api, init_session_teardown, register_error_handlers
 from api.input_guard import init_input_guard
 from api.metrics import init_metrics
 from api.openapi import CommonResponsesPlugin
@@ -42,6 +42,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     configure_logging(app.config["LOG_LEVEL"])
     init_request_id(app)
     db.init_app(app)
+    init_session_teardown(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     init_jwt(app)
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),

@@ -66,7 +66,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
-        db.session.rollback()
+        discard_session()
         log.error("database unavailable: %s", error.orig)
         return error_response(
             503, "The database is unavailable; please retry shortly.", headers={"Retry-After": "5"}
@@ -90,3 +90,20 @@ def register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         log.exception("unhandled exception")
         return error_response(500, INTERNAL_ERROR_MESSAGE)
+
+
+def discard_session() -> None:
+    """End the request's database session even when the database has gone away under it: the
+    rollback on a dead connection raises, and from a teardown that would replace the answer
+    already chosen (a 503, or the 201 of work committed just before) with a bare 500."""
+    try:
+        db.session.remove()
+    except DBAPIError as exc:  # the pool has invalidated the dead connection already
+        log.warning("database session discarded: %s", exc.orig)
+        db.session.registry.clear()
+
+
+def init_session_teardown(app: Flask) -> None:
+    """Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order), which then
+    finds no session left to remove."""
+    app.teardown_appcontext(lambda _exc: discard_session())

@@ -126,3 +126,24 @@ def test_cors_only_for_allowed_origins(migrated_database):
     assert "Access-Control-Allow-Origin" not in other.headers
     with pytest.raises(ConfigError, match="exact origins"):
         load_settings({"CORS_ALLOWED_ORIGINS": "*"}, instance_path=Path("/tmp"))
+
+
+def test_a_request_whose_database_connection_died_still_ends_cleanly(app, migrated_database):
+    """PostgreSQL restarting under a request kills its connection; ending the request must not
+    turn the answer into a bare 500 (the chaos suite saw one), and the next request works."""
+    import psycopg2
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from models import db
+
+    with app.app_context():
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        url = make_url(migrated_database)
+        killer = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+        killer.autocommit = True
+        killer.cursor().execute("SELECT pg_terminate_backend(%s)", (backend,))
+        killer.close()
+    # leaving the app context ran the session teardown against the dead connection: no error
+    with app.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar_one() == 1

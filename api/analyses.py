@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.queries import get_owned_or_404, paginate
 from api.request_id import current_request_id
 from api.schemas.analyses import AnalysisSchema, AnalyzeRequestSchema, IdempotencyHeaderSchema
-from models import Analysis, JobListing, Resume, db
+from models import Analysis, JobListing, Resume, commit_keeping_loaded
 from services import analyses as analysis_service
 from services.analyses import AnalysisRefused
 
@@ -35,8 +35,11 @@ def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
     instead of paying twice, unless `force` is true. A resume whose text is still being
     extracted is analysed once it is (state `waiting`).
     """
-    resume = get_owned_or_404(Resume, resume_id, what="Resume")
-    listing = get_owned_or_404(JobListing, body["job_id"], what="Job listing")
+    resume, listing = analysis_service.owned_resume_and_listing(current_user.id, resume_id, body["job_id"])
+    if resume is None:
+        abort(404, message="Resume not found.")
+    if listing is None:
+        abort(404, message="Job listing not found.")
     request_id = current_request_id()
     try:
         if "idempotency_key" in headers:
@@ -47,7 +50,7 @@ def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
     except AnalysisRefused as refused:
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
         abort(refused.status, message=refused.message, headers=headers)
-    db.session.commit()
+    commit_keeping_loaded()
     return analysis, 202, {"Location": url_for("analyses.get_analysis", analysis_id=analysis.id)}
 
 

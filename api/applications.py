@@ -7,6 +7,7 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
 from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.request_id import current_request_id
@@ -54,6 +55,9 @@ class Applications(MethodView):
         statement = (
             select(Application)
             .join(Application.job)
+            # The listing comes from the join the filters use, and only what the page shows of
+            # it: not its description (kilobytes per row, twenty rows per page).
+            .options(contains_eager(Application.job).load_only(JobListing.id, JobListing.company, JobListing.title))
             .join(ApplicationStatus, ApplicationStatus.slug == Application.status)
             .where(Application.user_id == current_user.id)
             .where(Application.deleted_at.is_not(None) if filters["deleted"] else Application.deleted_at.is_(None))

@@ -21,6 +21,19 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+
+def commit_keeping_loaded() -> None:
+    """Commit, but keep what this request's session loaded and wrote instead of expiring it:
+    the answer is built from the rows just written, and reloading them costs a query (and ORM
+    work) per request. For a view's last commit, when nothing else changed those rows."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
 from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
@@ -31,6 +44,7 @@ from models.analysis import Analysis, IdempotencyKey  # noqa: E402
 __all__ = [
     "db",
     "Base",
+    "commit_keeping_loaded",
     "User",
     "AuthSession",
     "JobListing",

@@ -5,7 +5,7 @@ import hashlib
 import uuid
 
 from flask import current_app
-from sqlalchemy import select, text, update
+from sqlalchemy import and_, bindparam, select, text, update
 
 from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
                     Resume, db)
@@ -34,6 +34,25 @@ def _sha256(*parts: str) -> str:
 def input_hash(resume: Resume, listing: JobListing, identity: str) -> str:
     """Same resume bytes + same listing text + same analyzer version = the same question."""
     return _sha256(resume.sha256, listing.title, listing.description, identity)
+
+
+# Built once: every request for an analysis runs it. The listing is outer-joined so that one
+# round trip tells a missing resume (no row) from a missing listing (no listing in the row).
+_RESUME_AND_LISTING = (
+    select(Resume, JobListing)
+    .outerjoin(JobListing, and_(JobListing.id == bindparam("listing_id"), JobListing.user_id == bindparam("user_id")))
+    .where(Resume.id == bindparam("resume_id"), Resume.user_id == bindparam("user_id"))
+)
+
+
+def owned_resume_and_listing(user_id: uuid.UUID, resume_id: uuid.UUID,
+                             listing_id: uuid.UUID) -> tuple[Resume | None, JobListing | None]:
+    """The user's resume and job listing with these ids, in one query; None for what is not
+    theirs (another user's id looks the same as no id)."""
+    row = db.session.execute(
+        _RESUME_AND_LISTING, {"user_id": user_id, "resume_id": resume_id, "listing_id": listing_id}
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
 
 
 def _advisory_lock(key: str) -> None:
@@ -122,7 +141,7 @@ def release_waiting(resume_id: uuid.UUID) -> None:
         .values(state=JobState.QUEUED.value)
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(text(f"NOTIFY {jobs.OUTBOX_CHANNEL}"))
+    db.session.execute(jobs.NOTIFY_OUTBOX)
 
 
 def fail_waiting(resume_id: uuid.UUID, reason: str) -> None:

@@ -20,6 +20,7 @@ from models.mixins import utcnow
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "applytrack_outbox"
+NOTIFY_OUTBOX = text(f"NOTIFY {OUTBOX_CHANNEL}")
 # The failure reason of a dead-lettered job: our side failed, an operator can replay it.
 PROCESSING_ERROR = "processing_error"
 MAX_ERROR_TEXT = 2000
@@ -65,7 +66,7 @@ def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, requ
         state=JobState.QUEUED.value, attempts=0, lane=lane, bulk_run_id=bulk_run_id,
     )
     db.session.add(job)
-    db.session.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
+    db.session.execute(NOTIFY_OUTBOX)
     return job
 
 

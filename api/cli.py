@@ -127,7 +127,8 @@ def register_commands(app: Flask) -> None:
 
         publisher = ConfirmedBatchPublisher(celery)
         relay = Relay(publisher, poll_seconds=current_app.config["OUTBOX_POLL_SECONDS"], bulk_allowance=bulk_allowance,
-                      max_backoff=current_app.config["RECONNECT_MAX_SECONDS"])
+                      max_backoff=current_app.config["RECONNECT_MAX_SECONDS"],
+                      linger_seconds=current_app.config["OUTBOX_LINGER_MS"] / 1000)
         signal.signal(signal.SIGTERM, relay.stop)
         signal.signal(signal.SIGINT, relay.stop)
         click.echo("outbox relay running")

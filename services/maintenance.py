@@ -26,7 +26,7 @@ def republish_unpublished() -> dict:
     this does, with the same confirmed publishes (a job sent twice is harmless)."""
     publisher = ConfirmedBatchPublisher(current_app.extensions["celery"])
     try:
-        published = publish_pending(publisher, batch_size=500, bulk_allowance=bulk_allowance())
+        published = publish_pending(publisher, batch_size=500, bulk_allowance=bulk_allowance)
     finally:
         publisher.close()
     return {"published": published}

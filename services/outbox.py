@@ -17,7 +17,7 @@ from typing import Callable
 import psycopg2
 from celery import Celery
 from kombu import Producer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import BackgroundJob, JobState, Lane, db
 from models.mixins import utcnow
@@ -159,18 +159,22 @@ def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
     ))
 
 
-def publish_pending(publish: BatchPublish, *, batch_size: int = 200, bulk_allowance: int | None = None) -> int:
+def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
+                    bulk_allowance: Callable[[], int | None] = lambda: None) -> int:
     """Publish up to ``batch_size`` waiting jobs, interactive ones first, oldest first, and at
-    most ``bulk_allowance`` bulk ones (None: no limit); returns how many were published.
+    most ``bulk_allowance()`` bulk ones (None: no limit); returns how many were published.
 
     Bulk work is released only as fast as its workers take it: what stays in the outbox costs
     nothing, never delays a user's job at the relay, and is simply never published if its run
-    is cancelled. The rows are marked published only once the broker has confirmed the whole
-    batch; after a failure they stay in the outbox and go again.
+    is cancelled. ``bulk_allowance`` asks the broker, so it is called only when bulk jobs are
+    waiting. The rows are marked published only once the broker has confirmed the whole batch;
+    after a failure they stay in the outbox and go again.
     """
     jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
-    room = batch_size - len(jobs)
-    jobs += _waiting(Lane.BULK.value, room if bulk_allowance is None else min(room, bulk_allowance))
+    bulk = _waiting(Lane.BULK.value, batch_size - len(jobs))
+    if bulk:
+        allowance = bulk_allowance()
+        jobs += bulk if allowance is None else bulk[:allowance]  # the rest stays for a later batch
     if not jobs:
         db.session.rollback()
         return 0
@@ -179,20 +183,29 @@ def publish_pending(publish: BatchPublish, *, batch_size: int = 200, bulk_allowa
     except Exception:
         db.session.rollback()
         raise
-    published_at = utcnow()
-    for job in jobs:
-        job.published_at = published_at
+    db.session.execute(
+        update(BackgroundJob).where(BackgroundJob.id.in_([job.id for job in jobs])).values(published_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return len(jobs)
 
 
 class Relay:
-    """Loop: publish everything pending, then sleep until NOTIFY or the poll interval."""
+    """Loop: publish everything pending, then sleep until NOTIFY or the poll interval.
+
+    After a NOTIFY the relay lingers ``linger_seconds`` before publishing, so that under load
+    one batch carries the jobs of many requests: each batch costs two queries, an update, a
+    confirm round trip and broker work whatever its size (at 125 requests/s without the linger,
+    the relay and RabbitMQ spent more CPU per request than the API did).
+    """
 
     def __init__(self, publish: BatchPublish, *, poll_seconds: float, batch_size: int = 100,
-                 bulk_allowance: Callable[[], int | None] = lambda: None, max_backoff: float = 2.0) -> None:
+                 bulk_allowance: Callable[[], int | None] = lambda: None, max_backoff: float = 2.0,
+                 linger_seconds: float = 0.0) -> None:
         self.publish = publish
         self.poll_seconds = poll_seconds
+        self.linger_seconds = linger_seconds
         # A failed attempt costs one refused connection; a long pause only delays the recovery.
         self.max_backoff = max_backoff
         self.batch_size = batch_size
@@ -205,7 +218,7 @@ class Relay:
         while not self.stopping.is_set():
             try:
                 published = publish_pending(self.publish, batch_size=self.batch_size,
-                                            bulk_allowance=self.bulk_allowance())
+                                            bulk_allowance=self.bulk_allowance)
                 failures = 0
             except Exception as exc:  # broker or database down: keep the rows, back off, try again
                 db.session.rollback()
@@ -231,6 +244,7 @@ class Relay:
             if ready:
                 listener.poll()
                 listener.notifies.clear()
+                self.stopping.wait(self.linger_seconds)
         except Exception as exc:  # the poll interval still covers us without NOTIFY
             log.warning("outbox relay: LISTEN failed (%s); polling", exc)
             self._close_listener()

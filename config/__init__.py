@@ -49,8 +49,9 @@ TASK_MAX_RETRIES            int       5 retries of a transient failure before de
 TASK_RETRY_BACKOFF          float     2.0 seconds: first retry delay, doubled each time, jittered
 TASK_RETRY_BACKOFF_MAX      float     300 seconds: longest retry delay
 OUTBOX_POLL_SECONDS         float     2.0 — the relay also wakes on NOTIFY at once
-OUTBOX_LINGER_MS            int       20 — after a NOTIFY the relay waits this long, so that
-                                      under load one confirmed batch carries many jobs
+OUTBOX_LINGER_MS            int       50 — under load (NOTIFYs under 100 ms apart) the relay
+                                      waits this long after one, so that one confirmed batch
+                                      carries many jobs; a lone request is published at once
 RECONNECT_MAX_SECONDS       float     2.0 — longest pause between two attempts of the relay and
                                       of a worker's consumer to reach a broker (or database)
                                       that is down: bounds how long they stay idle after it
@@ -217,7 +218,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "TASK_RETRY_BACKOFF": _env_float(env, "TASK_RETRY_BACKOFF", 2.0, minimum=0.01),
         "TASK_RETRY_BACKOFF_MAX": _env_float(env, "TASK_RETRY_BACKOFF_MAX", 300.0, minimum=0.01),
         "OUTBOX_POLL_SECONDS": _env_float(env, "OUTBOX_POLL_SECONDS", 2.0, minimum=0.05),
-        "OUTBOX_LINGER_MS": _env_int(env, "OUTBOX_LINGER_MS", 20),
+        "OUTBOX_LINGER_MS": _env_int(env, "OUTBOX_LINGER_MS", 50),
         "RECONNECT_MAX_SECONDS": _env_float(env, "RECONNECT_MAX_SECONDS", 2.0, minimum=0.1),
         "ANALYSIS_MAX_BACKLOG": _env_int(env, "ANALYSIS_MAX_BACKLOG", 2000, minimum=1),
         "ANALYSIS_DRAIN_RATE": _env_float(env, "ANALYSIS_DRAIN_RATE", 20.0, minimum=0.01),

@@ -53,14 +53,15 @@ def bench_env(**overrides: str) -> dict:
 class System:
     """The processes of one benchmark run and an authenticated HTTP session against the API."""
 
-    def __init__(self, env: dict, log_dir: Path, port: int = 5055) -> None:
+    def __init__(self, env: dict, log_dir: Path, port: int = 5055, *, gunicorn_workers: int = 2,
+                 gunicorn_threads: int = 8) -> None:
         self.env = env
         self.base_url = f"http://127.0.0.1:{port}"
         bin_dir = Path(sys.executable).parent
         self.api = stack.ManagedProcess(
             "api",
-            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
-             "--log-level", "info", "wsgi:app"],
+            [str(bin_dir / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(gunicorn_workers),
+             "--threads", str(gunicorn_threads), "--log-level", "info", "wsgi:app"],
             env, log_dir, ready_marker="Booting worker",
         )
         self.relay = stack.relay(env, log_dir)
@@ -100,13 +101,13 @@ class System:
 
 
 @contextmanager
-def running_system(env: dict, *, workers: list[dict]):
+def running_system(env: dict, *, workers: list[dict], **system_options):
     ensure_database(env["DATABASE_URL"])
     subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "db", "upgrade"],
                    cwd=ROOT, env=env, check=True, capture_output=True)
     stack.reset_vhost(BENCH_VHOST)
     log_dir = Path(tempfile.mkdtemp(prefix="applytrack-bench-logs-"))
-    system = System(env, log_dir)
+    system = System(env, log_dir, **system_options)
     for worker in workers:
         system.add_worker(**worker)
     try:
@@ -179,3 +180,42 @@ def write_section(name: str, body: str) -> None:
 
 def now() -> float:
     return time.perf_counter()
+
+
+PROCESS_GROUPS = {"postgres": "PostgreSQL", "beam.smp": "RabbitMQ", "gunicorn": "API (gunicorn)", "wrk": "wrk",
+                  "redis-server": "Redis", "flask": "relay", "celery": "workers"}
+
+
+def cpu_seconds_by_group() -> dict:
+    """CPU seconds used so far by every process on the machine (from /proc), with its kind, and
+    the machine's busy, idle and I/O-wait seconds (all cores): sample before and after a load,
+    and give both to cpu_delta."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    processes: dict[int, tuple[str, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # the process ended while we looked
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        program = Path(cmdline[1].decode(errors="replace")).name if name.startswith("python") and len(cmdline) > 1 else name
+        group = PROCESS_GROUPS.get(program) or PROCESS_GROUPS.get(name, "other")
+        processes[int(stat.parent.name)] = (group, (int(fields[11]) + int(fields[12])) / ticks)
+    cpu = Path("/proc/stat").read_text().split("\n")[0].split()[1:]
+    idle, iowait = int(cpu[3]) / ticks, int(cpu[4]) / ticks
+    machine = {"idle": idle, "iowait": iowait, "machine busy": sum(int(x) for x in cpu[:8]) / ticks - idle - iowait}
+    return {"processes": processes, "machine": machine}
+
+
+def cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    """CPU seconds by kind of process between two samples. A process that ended in between
+    (wrk itself, a PostgreSQL backend) is missing from the groups but not from "machine busy"."""
+    totals: dict[str, float] = {}
+    for pid, (group, seconds) in after["processes"].items():
+        earlier = before["processes"].get(pid)
+        totals[group] = totals.get(group, 0.0) + seconds - (earlier[1] if earlier and earlier[0] == group else 0.0)
+    for key, seconds in after["machine"].items():
+        totals[key] = seconds - before["machine"][key]
+    return totals

@@ -141,7 +141,7 @@ def release_waiting(resume_id: uuid.UUID) -> None:
         .values(state=JobState.QUEUED.value)
         .execution_options(synchronize_session=False)
     )
-    db.session.execute(jobs.NOTIFY_OUTBOX)
+    jobs.notify_outbox()
 
 
 def fail_waiting(resume_id: uuid.UUID, reason: str) -> None:

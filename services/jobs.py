@@ -14,13 +14,14 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from models import BackgroundJob, JobFailure, JobState, db
+from models import BackgroundJob, JobFailure, JobState, Lane, db
 from models.mixins import utcnow
 
 log = logging.getLogger(__name__)
 
 OUTBOX_CHANNEL = "applytrack_outbox"
-NOTIFY_OUTBOX = text(f"NOTIFY {OUTBOX_CHANNEL}")
+# The payload is the lane: the relay batches harder only when interactive work arrives fast.
+_NOTIFY_OUTBOX = {lane.value: text(f"NOTIFY {OUTBOX_CHANNEL}, '{lane.value}'") for lane in Lane}
 # The failure reason of a dead-lettered job: our side failed, an operator can replay it.
 PROCESSING_ERROR = "processing_error"
 MAX_ERROR_TEXT = 2000
@@ -66,8 +67,13 @@ def enqueue(kind: str, subject_id: uuid.UUID, *, user_id: uuid.UUID | None, requ
         state=JobState.QUEUED.value, attempts=0, lane=lane, bulk_run_id=bulk_run_id,
     )
     db.session.add(job)
-    db.session.execute(NOTIFY_OUTBOX)
+    notify_outbox(lane)
     return job
+
+
+def notify_outbox(lane: str = Lane.INTERACTIVE.value) -> None:
+    """Wake the outbox relay when this transaction commits (never for work rolled back)."""
+    db.session.execute(_NOTIFY_OUTBOX[lane])
 
 
 class TooManyAttempts(Exception):

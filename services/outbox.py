@@ -194,8 +194,8 @@ def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
 class Relay:
     """Loop: publish everything pending, then sleep until NOTIFY or the poll interval.
 
-    Under load, a NOTIFY that comes within ``BUSY_SECONDS`` of the previous one makes the relay
-    linger ``linger_seconds`` before publishing, so that one batch carries the jobs of many
+    Under load, a NOTIFY for interactive work that comes within ``BUSY_SECONDS`` of the previous
+    one makes the relay linger ``linger_seconds`` before publishing, so that one batch carries the jobs of many
     requests: each batch costs two queries, an update, a confirm round trip and broker work
     whatever its size (at 125 requests/s, publishing at every NOTIFY, the relay and RabbitMQ
     spent more CPU per request than the API did). A lone request is published at once.
@@ -209,7 +209,7 @@ class Relay:
         self.publish = publish
         self.poll_seconds = poll_seconds
         self.linger_seconds = linger_seconds
-        self._last_notify = float("-inf")
+        self._last_interactive_notify = float("-inf")
         # A failed attempt costs one refused connection; a long pause only delays the recovery.
         self.max_backoff = max_backoff
         self.batch_size = batch_size
@@ -247,11 +247,14 @@ class Relay:
             ready, _, _ = select_module.select([listener], [], [], self.poll_seconds)
             if ready:
                 listener.poll()
+                # Bulk work is paced by its workers anyway: only a stream of user requests counts.
+                interactive = any(notify.payload != Lane.BULK.value for notify in listener.notifies)
                 listener.notifies.clear()
-                now = time.monotonic()
-                if now - self._last_notify < self.BUSY_SECONDS:
-                    self.stopping.wait(self.linger_seconds)
-                self._last_notify = now
+                if interactive:
+                    now = time.monotonic()
+                    if now - self._last_interactive_notify < self.BUSY_SECONDS:
+                        self.stopping.wait(self.linger_seconds)
+                    self._last_interactive_notify = now
         except Exception as exc:  # the poll interval still covers us without NOTIFY
             log.warning("outbox relay: LISTEN failed (%s); polling", exc)
             self._close_listener()

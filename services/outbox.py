@@ -195,10 +195,10 @@ class Relay:
     """Loop: publish everything pending, then sleep until NOTIFY or the poll interval.
 
     Under load, a NOTIFY for interactive work that comes within ``BUSY_SECONDS`` of the previous
-    one makes the relay linger ``linger_seconds`` before publishing, so that one batch carries the jobs of many
-    requests: each batch costs two queries, an update, a confirm round trip and broker work
-    whatever its size (at 125 requests/s, publishing at every NOTIFY, the relay and RabbitMQ
-    spent more CPU per request than the API did). A lone request is published at once.
+    one makes the relay linger ``linger_seconds`` before publishing, so that one batch carries
+    the jobs of many requests: each batch costs two queries, an update, a confirm round trip and
+    broker work whatever its size (at 125 requests/s, publishing at every NOTIFY, the relay and
+    RabbitMQ spent more CPU per request than the API did). A lone request is published at once.
     """
 
     BUSY_SECONDS = 0.1

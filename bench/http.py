@@ -400,9 +400,10 @@ created exceeds accepted by the requests in flight when wrk stopped). The relay 
 Bare endpoint, accepted / rows / messages: {", ".join(f"{c['bare']['accepted']}/{c['bare']['created']}/{c['bare']['in_broker']}" for c in checks)}.
 Refused (429/503) or failed answers during the API runs: {sum(x.refused + x.failed for n in ("analyze", "applications", "analysis") for x in figures[n])}.
 
-What bounds it: CPU, both cores busy in every load. The stack's floors are below the issue's
-targets before any of our logic runs: the read floor is far under 35 % of the JSON constant,
-and the enqueue floor (no publish at all) under the bare endpoint. flask-jwt-extended decodes
+What bounds it: CPU, both cores busy in every load. The stack's floors are at or below the
+issue's targets before any of our logic runs: the read floor costs about five times the JSON
+constant's CPU per request (its req/s ratio swings with the machine, see the table), and the
+enqueue floor, which publishes nothing, stays under the bare endpoint. flask-jwt-extended decodes
 every token three times, flask-smorest and marshmallow parse and dump through their schemas, and
 an ORM query costs several times a Core one. Above the floor, the enqueue pays for what the
 feature is: the login-session check (revocation), the resume and listing lookup, the user's

@@ -401,7 +401,7 @@ Bare endpoint, accepted / rows / messages: {", ".join(f"{c['bare']['accepted']}/
 Refused (429/503) or failed answers during the API runs: {sum(x.refused + x.failed for n in ("analyze", "applications", "analysis") for x in figures[n])}.
 
 What bounds it: CPU, both cores busy in every load. The stack's floors are at or below the
-issue's targets before any of our logic runs: the read floor costs about five times the JSON
+issue's targets before any of our logic runs: the read floor costs five to seven times the JSON
 constant's CPU per request (its req/s ratio swings with the machine, see the table), and the
 enqueue floor, which publishes nothing, stays under the bare endpoint. flask-jwt-extended decodes
 every token three times, flask-smorest and marshmallow parse and dump through their schemas, and

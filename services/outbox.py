@@ -146,17 +146,24 @@ class ConfirmedBatchPublisher:
             raise RuntimeError(f"{returned} message(s) reached no queue; the topology is declared again")
 
 
+def _unpublished(lane: str):
+    return (BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value,
+            BackgroundJob.lane == lane)
+
+
 def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
     if limit <= 0:
         return []
     return list(db.session.scalars(
-        select(BackgroundJob)
-        .where(BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value,
-               BackgroundJob.lane == lane)
+        select(BackgroundJob).where(*_unpublished(lane))
         .order_by(BackgroundJob.created_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ))
+
+
+def _any_waiting(lane: str) -> bool:
+    return db.session.scalar(select(BackgroundJob.id).where(*_unpublished(lane)).limit(1)) is not None
 
 
 def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
@@ -171,10 +178,12 @@ def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
     after a failure they stay in the outbox and go again.
     """
     jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
-    bulk = _waiting(Lane.BULK.value, batch_size - len(jobs))
-    if bulk:
+    room = batch_size - len(jobs)
+    if room > 0 and _any_waiting(Lane.BULK.value):
+        # Only now ask the broker; and load no more bulk rows than it can take (while a bulk
+        # run waits on a full queue, every batch would otherwise lock and drop ~100 rows).
         allowance = bulk_allowance()
-        jobs += bulk if allowance is None else bulk[:allowance]  # the rest stays for a later batch
+        jobs += _waiting(Lane.BULK.value, room if allowance is None else min(room, allowance))
     if not jobs:
         db.session.rollback()
         return 0

@@ -45,6 +45,20 @@ class Lane(str, enum.Enum):
 
 JOB_STATES = tuple(s.value for s in JobState)
 TERMINAL_STATES = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.DEAD.value, JobState.CANCELLED.value)
+# Every state change a job may make; None is the row's creation. The state machine as the
+# code implements it, written down so that recorded histories can be held to it (bench/workload).
+LEGAL_TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"queued", "waiting", "running"}),  # running: a maintenance run records itself
+    "waiting": frozenset({"queued", "failed", "cancelled"}),  # text arrived / never will / subject gone
+    "queued": frozenset({"running", "cancelled"}),  # claimed / bulk run cancelled, subject deleted
+    # succeeded, failed, dead: the attempt's outcome; queued: a retry or a stuck job requeued;
+    # waiting: delivered before the resume had text (a replay)
+    "running": frozenset({"succeeded", "failed", "dead", "queued", "waiting"}),
+    "dead": frozenset({"queued"}),  # replayed by an operator
+    "succeeded": frozenset(),
+    "failed": frozenset(),
+    "cancelled": frozenset(),
+}
 # The Celery task that runs each kind of job; routing to queues is in celeryconfig.py.
 TASK_NAMES = {
     JobKind.RESUME_EXTRACTION.value: "resumes.extract",

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from api.queries import get_owned_or_404, paginate
 from api.request_id import current_request_id
 from api.schemas.analyses import AnalysisSchema, AnalyzeRequestSchema, IdempotencyHeaderSchema
-from models import Analysis, JobListing, Resume, commit_keeping_loaded
+from models import Analysis, JobListing, JobState, Resume, commit_keeping_loaded, db
 from services import analyses as analysis_service
 from services.analyses import AnalysisRefused
 
@@ -19,6 +19,7 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Resume ana
 
 
 @blp.route("/resumes/<uuid:resume_id>/analyze", methods=["POST"])
+@jwt_required()
 @blp.arguments(AnalyzeRequestSchema)
 @blp.arguments(IdempotencyHeaderSchema, location="headers")
 @blp.response(202, AnalysisSchema)
@@ -27,7 +28,6 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Resume ana
 @blp.alt_response(429, description="Too many of your analyses are unfinished, too many asked for, or your daily "
                                    "LLM budget is spent (Retry-After says when to retry)")
 @blp.alt_response(503, description="The analysis queue is full (Retry-After says when to retry)")
-@jwt_required()
 def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
     """Ask for an analysis; answers at once with its state and a URL to poll.
 
@@ -51,12 +51,14 @@ def analyze(body: dict, headers: dict, resume_id: uuid.UUID):
         headers = {"Retry-After": str(refused.retry_after)} if refused.retry_after else {}
         abort(refused.status, message=refused.message, headers=headers)
     commit_keeping_loaded()
+    if analysis.job.state == JobState.WAITING.value:
+        db.session.refresh(analysis.job)  # the re-check after the commit may have released it
     return analysis, 202, {"Location": url_for("analyses.get_analysis", analysis_id=analysis.id)}
 
 
 @blp.route("/resumes/<uuid:resume_id>/analysis/<uuid:job_id>")
-@blp.response(200, AnalysisSchema)
 @jwt_required()
+@blp.response(200, AnalysisSchema)
 def latest_for_pair(resume_id: uuid.UUID, job_id: uuid.UUID):
     """The latest analysis of this resume against this job listing"""
     resume = get_owned_or_404(Resume, resume_id, what="Resume")
@@ -68,9 +70,9 @@ def latest_for_pair(resume_id: uuid.UUID, job_id: uuid.UUID):
 
 
 @blp.route("/resumes/<uuid:resume_id>/analyses")
+@jwt_required()
 @blp.response(200, AnalysisSchema(many=True))
 @blp.paginate()
-@jwt_required()
 def for_resume(resume_id: uuid.UUID, pagination_parameters):
     """Every analysis of this resume, newest first (older results stay readable)"""
     resume = get_owned_or_404(Resume, resume_id, what="Resume")
@@ -79,16 +81,16 @@ def for_resume(resume_id: uuid.UUID, pagination_parameters):
 
 
 @blp.route("/analyses/<uuid:analysis_id>")
-@blp.response(200, AnalysisSchema)
 @jwt_required()
+@blp.response(200, AnalysisSchema)
 def get_analysis(analysis_id: uuid.UUID):
     """One analysis: state, result and provenance"""
     return get_owned_or_404(Analysis, analysis_id, what="Analysis")
 
 
 @blp.route("/applications/<uuid:application_id>/analysis")
-@blp.response(200, AnalysisSchema)
 @jwt_required()
+@blp.response(200, AnalysisSchema)
 def for_application(application_id: uuid.UUID):
     """The latest analysis of an application's resume against its job listing"""
     from api.applications import get_application_or_404

@@ -5,12 +5,12 @@ import hashlib
 import uuid
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, select, text, update
+from sqlalchemy import and_, bindparam, select, text
 
 from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
                     Resume, db)
 from models.mixins import utcnow
-from services import jobs, llm_budget
+from services import jobs, llm_budget, waiting
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
 from services.analysis.llm import PROMPT_VERSION, LLMSettings
 from services.backpressure import Overloaded, check_analysis_capacity
@@ -95,6 +95,7 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
                        lane=lane, bulk_run_id=bulk_run_id)
     if resume.text is None:
         job.state = JobState.WAITING.value  # released when the extraction succeeds
+        waiting.recheck_after_commit(resume.id)  # ... even if it succeeds while this commits
     settings = LLMSettings.from_config(config) if analyzer == "llm" else None
     analysis = Analysis(
         id=analysis_id, user_id=resume.user_id, resume_id=resume.id, job_listing_id=listing.id, job=job,
@@ -132,32 +133,6 @@ def latest_for_pair(user_id: uuid.UUID, resume_id: uuid.UUID, listing_id: uuid.U
     )
 
 
-def release_waiting(resume_id: uuid.UUID) -> None:
-    """The resume's text exists now: its waiting analyses go to the queue (same transaction)."""
-    waiting = select(Analysis.job_id).where(Analysis.resume_id == resume_id)
-    db.session.execute(
-        update(BackgroundJob)
-        .where(BackgroundJob.id.in_(waiting), BackgroundJob.state == JobState.WAITING.value)
-        .values(state=JobState.QUEUED.value)
-        .execution_options(synchronize_session=False)
-    )
-    jobs.notify_outbox()
-
-
-def fail_waiting(resume_id: uuid.UUID, reason: str) -> None:
-    """The resume's text will not exist: its waiting analyses fail, saying why."""
-    rows = db.session.execute(
-        select(Analysis, BackgroundJob).join(Analysis.job)
-        .where(Analysis.resume_id == resume_id, BackgroundJob.state == JobState.WAITING.value)
-    ).all()
-    for analysis, job in rows:
-        job.finish(JobState.FAILED)
-        job.last_error_class = "ResumeUnreadable"
-        job.last_error = f"the resume's text could not be extracted: {reason}"
-        analysis.failure_reason = "resume_unreadable"
-        analysis.failure_message = "The resume's text could not be extracted, so it cannot be analysed."
-
-
 def run_for_job(job: BackgroundJob) -> None:
     """The analysis task's work: analyse, store the result with provenance, mark succeeded."""
     # One round trip for the three rows; every analysis pays for this query.
@@ -168,17 +143,30 @@ def run_for_job(job: BackgroundJob) -> None:
         .where(Analysis.job_id == job.id)
     ).first()
     if row is None:
-        raise jobs.PermanentFailure("deleted", "The resume or job listing was deleted before the analysis ran.")
+        raise _deleted_meanwhile()
     analysis, resume, listing = row
     if resume.text is None:
         # Delivered before the text exists (e.g. replayed early): wait for the extraction again.
         job.state = JobState.WAITING.value
+        waiting.recheck_after_commit(resume.id)
         db.session.commit()
         return
+    # What this result is computed from: the listing may be edited while the analyzer runs, and
+    # the stored hash must name the text that was analysed, not the one asked about.
+    identity = analyzer_identity(analysis.analyzer, current_app.config)
+    analysed_inputs = input_hash(resume, listing, identity)
     # Refuses when the user's LLM budget is spent today; else counts each LLM call as it is paid.
     on_usage = llm_budget.meter(analysis.user_id, analysis.analyzer)
     analyzer = get_analyzer(analysis.analyzer, current_app.config, on_usage=on_usage)
     output = analyzer.analyze(resume.text, listing.title, listing.description)
+    # The resume or listing (and so this analysis) may have been deleted while the analyzer ran:
+    # lock the row before writing (as an UPDATE would), so it cannot go between check and commit.
+    analysis = db.session.scalar(select(Analysis).where(Analysis.id == analysis.id)
+                                 .with_for_update(of=Analysis, key_share=True)
+                                 .execution_options(populate_existing=True))
+    if analysis is None:
+        raise _deleted_meanwhile()
+    analysis.input_hash, analysis.analyzer_version = analysed_inputs, identity.split(":")[-1]
     analysis.result = output.result.to_dict()
     analysis.score = output.result.score
     analysis.verdict = output.result.verdict
@@ -197,6 +185,10 @@ def run_for_job(job: BackgroundJob) -> None:
         LLM_TOKENS.labels("input", model).inc(output.tokens_in)
         LLM_TOKENS.labels("output", model).inc(output.tokens_out)
         LLM_COST.labels(model).inc(float(output.cost_usd))
+
+
+def _deleted_meanwhile() -> jobs.PermanentFailure:
+    return jobs.PermanentFailure("deleted", "The resume or job listing was deleted before the analysis finished.")
 
 
 def analysis_failed(job: BackgroundJob, reason: str, message: str) -> None:

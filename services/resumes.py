@@ -7,11 +7,11 @@ import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
-from models import BackgroundJob, ExtractionStatus, JobKind, Resume, db
+from models import Analysis, BackgroundJob, ExtractionStatus, JobKind, Resume, db
 from models.mixins import utcnow
-from services import analyses, jobs
+from services import jobs, waiting
 from services.extraction import ExtractionFailed, FileKind, detect_kind, extract_text
 from services.storage import Storage, sha256_hex
 
@@ -88,8 +88,16 @@ def extraction_in_progress(resume: Resume) -> bool:
 
 
 def delete_resume(resume: Resume) -> None:
-    """Delete the row, then the stored file if no other resume (of anyone) uses the same bytes."""
+    """Delete the row and cancel its work not started, then the stored file if no other resume
+    (of anyone) uses the same bytes."""
     sha256 = resume.sha256
+    # Locked first: a request adding an analysis of this resume either commits before (and its
+    # job is cancelled below) or fails its foreign key after; an extraction or analysis running
+    # now finds the rows gone when it writes, and fails as "deleted".
+    db.session.refresh(resume, with_for_update=True)
+    of_resume = select(Analysis.job_id).where(Analysis.resume_id == resume.id).union_all(
+        select(BackgroundJob.id).where(BackgroundJob.subject_id == resume.id))
+    jobs.cancel_not_started(of_resume, "the resume was deleted")
     db.session.delete(resume)
     db.session.commit()
     _blob_lock(sha256)
@@ -108,10 +116,8 @@ def file_download_name(resume: Resume) -> str:
 def extract_for_job(job: BackgroundJob) -> None:
     """The extraction task's work: read the stored bytes, extract, store text and success."""
     resume = db.session.get(Resume, job.subject_id)
-    if resume is None:
-        raise jobs.PermanentFailure("deleted", "The resume was deleted before its text was extracted.")
-    resume.extraction_status = ExtractionStatus.RUNNING.value
-    db.session.commit()
+    if resume is None or not _mark_running(resume.id):
+        raise _deleted_meanwhile()
     data = storage().get(resume.sha256)
     try:
         result = extract_text(
@@ -124,6 +130,13 @@ def extract_for_job(job: BackgroundJob) -> None:
         raise jobs.PermanentFailure(failure.reason.value, failure.message) from failure
     except SoftTimeLimitExceeded as exc:
         raise _took_too_long() from exc
+    # The user may have deleted the resume while it was being read: lock the row before
+    # writing, so that it cannot go between this check and the commit. FOR NO KEY UPDATE, as an
+    # UPDATE takes: a delete waits for it, a request adding an analysis of this resume does not.
+    resume = db.session.scalar(select(Resume).where(Resume.id == job.subject_id).with_for_update(key_share=True)
+                               .execution_options(populate_existing=True))
+    if resume is None:
+        raise _deleted_meanwhile()
     resume.text = result.text
     resume.page_count = result.page_count
     resume.word_count = result.word_count
@@ -131,8 +144,22 @@ def extract_for_job(job: BackgroundJob) -> None:
     resume.extraction_status = ExtractionStatus.SUCCEEDED.value
     resume.failure_reason = resume.failure_message = None
     jobs.succeed(job)
-    analyses.release_waiting(resume.id)
+    waiting.settle_now(resume.id)
     db.session.commit()
+
+
+def _mark_running(resume_id: uuid.UUID) -> bool:
+    """Show the extraction as running; False when the resume is gone."""
+    marked = db.session.execute(
+        update(Resume).where(Resume.id == resume_id).values(extraction_status=ExtractionStatus.RUNNING.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(marked)
+
+
+def _deleted_meanwhile() -> jobs.PermanentFailure:
+    return jobs.PermanentFailure("deleted", "The resume was deleted before its text was extracted.")
 
 
 def _took_too_long() -> jobs.PermanentFailure:
@@ -159,7 +186,6 @@ def extraction_failed(job: BackgroundJob, reason: str, message: str) -> None:
         resume.extraction_status = ExtractionStatus.FAILED.value
         resume.failure_reason = reason
         resume.failure_message = message[:500]
-        if reason != jobs.PROCESSING_ERROR and resume.text is None:
-            # Nothing will ever be read from this file; a dead-lettered extraction, by
-            # contrast, may still be replayed, so its analyses keep waiting.
-            analyses.fail_waiting(resume.id, reason)
+        # Nothing will ever be read from this file: its waiting analyses fail (a dead-lettered
+        # extraction, by contrast, may still be replayed, so its analyses keep waiting).
+        waiting.settle_now(resume.id)

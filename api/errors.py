@@ -23,6 +23,9 @@ INTERNAL_ERROR_MESSAGE = "An unexpected error occurred. It has been logged; plea
 TOO_LARGE_MESSAGE = "The request body is larger than this endpoint accepts."
 
 
+FOREIGN_KEY_VIOLATION = "23503"  # PostgreSQL's SQLSTATE
+
+
 def error_response(code: int, message: str, *, errors: dict | None = None, headers: dict | None = None):
     payload = {"code": code, "status": http.HTTPStatus(code).phrase, "message": message}
     if errors:
@@ -62,6 +65,8 @@ def register_error_handlers(app: Flask) -> None:
         # (two registrations of one email at once); the client gets a conflict, not a 500.
         db.session.rollback()
         log.info("integrity error: %s", error.orig)
+        if getattr(error.orig, "pgcode", None) == FOREIGN_KEY_VIOLATION:
+            return error_response(409, "Something this request refers to was deleted while it was being handled.")
         return error_response(409, "The request conflicts with data already stored.")
 
     @app.errorhandler(OperationalError)

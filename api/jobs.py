@@ -10,7 +10,8 @@ from sqlalchemy import func, or_, select
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.schemas.jobs import JobListingQuerySchema, JobListingSchema
-from models import Application, JobListing, db
+from models import Analysis, Application, JobListing, db
+from services import jobs
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Job listings")
 
@@ -77,6 +78,9 @@ class JobListingItem(MethodView):
     def delete(self, job_id: uuid.UUID):
         """Delete a job listing that no application refers to"""
         listing = get_owned_or_404(JobListing, job_id, what="Job listing")
+        # Locked first: an application or analysis added at the same moment either commits
+        # before (and is counted, or its job cancelled, below) or fails its foreign key after.
+        db.session.refresh(listing, with_for_update=True)
         in_use = db.session.scalar(select(func.count()).where(Application.job_id == listing.id))
         if in_use:
             abort(
@@ -84,6 +88,8 @@ class JobListingItem(MethodView):
                 message=f"{in_use} application(s) refer to this listing (deleted ones included); "
                 "delete or move them first.",
             )
+        jobs.cancel_not_started(select(Analysis.job_id).where(Analysis.job_listing_id == listing.id),
+                                "the job listing was deleted")
         db.session.delete(listing)
         db.session.commit()
 

@@ -9,7 +9,9 @@ what follows from how an operation is built:
 * 400 (not JSON / not UTF-8 / nested too deeply) and 413 (over ``MAX_JSON_BODY_BYTES``) on every
   JSON request body;
 * 422 wherever a query string or body is read (``api/input_guard.py`` refuses NUL characters and
-  unpaired surrogates).
+  unpaired surrogates);
+* 409 on every operation that writes: what it refers to may be deleted by a concurrent request
+  (the database's foreign keys refuse it, ``api/errors.py``).
 
 It states the upper bound of ``page`` that ``api.queries.paginate`` enforces, and documents the
 ``X-Pagination`` header as what it is, a JSON object in a header value (flask-smorest declares it
@@ -28,7 +30,9 @@ COMMON = {
     "400": "The body is not valid UTF-8 JSON, or nests too deeply",
     "413": "The body is larger than MAX_JSON_BODY_BYTES",
     "422": "Invalid fields, or text with NUL characters or unpaired surrogates; see errors",
+    "409": "Conflicts with a concurrent change (e.g. what it refers to was deleted meanwhile)",
 }
+WRITES = {"post", "put", "patch", "delete"}
 PAGINATION_HEADER = {
     "description": "Pagination metadata (JSON)",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PaginationMetadata"}}},
@@ -38,7 +42,7 @@ PAGINATION_HEADER = {
 class CommonResponsesPlugin(BasePlugin):
     def operation_helper(self, path=None, operations=None, **kwargs) -> None:
         rule = kwargs.get("rule")
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
             codes = []
             if operation.get("security") != []:
@@ -50,6 +54,8 @@ class CommonResponsesPlugin(BasePlugin):
                 codes += ["400", "413"]
             if body_types or any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("422")  # api/input_guard.py: text that cannot be stored
+            if method in WRITES:
+                codes.append("409")
             for code in codes:
                 if code not in responses and int(code) not in responses:
                     responses[code] = {"description": COMMON[code], "content": ERROR}

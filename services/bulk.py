@@ -11,16 +11,15 @@ import uuid
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from models import (Analysis, Application, BackgroundJob, BulkRun, JobKind, JobListing, JobState, Lane, Resume, db)
 from models.mixins import utcnow
 from services import jobs
-from services.analyses import request_analysis
+from services.analyses import AnalysisRefused, request_analysis
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name
 
 CHUNK = 200
-NOT_STARTED = (JobState.WAITING.value, JobState.QUEUED.value)
 
 
 def start(*, user_id: uuid.UUID | None, requested_by: str, filters: dict) -> BulkRun:
@@ -81,7 +80,8 @@ def expand_for_job(job: BackgroundJob) -> None:
     run.total = len(done) + len(todo)
     db.session.commit()
     for start_at in range(0, len(todo), CHUNK):
-        db.session.refresh(run)
+        # Locked until the chunk commits: a cancel waits for it, then cancels what it created.
+        db.session.refresh(run, with_for_update=True)
         if run.state == "cancelled":
             break  # stop publishing: nothing more is created
         chunk = todo[start_at:start_at + CHUNK]
@@ -90,8 +90,11 @@ def expand_for_job(job: BackgroundJob) -> None:
             select(JobListing).where(JobListing.id.in_({p[1] for p in chunk})))}
         for resume_id, listing_id in chunk:
             if resume_id in resumes and listing_id in listings:
-                request_analysis(resumes[resume_id], listings[listing_id], force=True, lane=Lane.BULK.value,
-                                 bulk_run_id=run.id, analyzer=run.filters["analyzer"])
+                try:
+                    request_analysis(resumes[resume_id], listings[listing_id], force=True, lane=Lane.BULK.value,
+                                     bulk_run_id=run.id, analyzer=run.filters["analyzer"])
+                except AnalysisRefused:
+                    continue  # a resume whose text could not be extracted: nothing to re-analyse
         db.session.commit()
     db.session.refresh(run)
     if run.state == "expanding":
@@ -111,16 +114,16 @@ def expansion_failed(job: BackgroundJob, reason: str, message: str) -> None:
 def cancel(run: BulkRun) -> int:
     """Stop the run: no more analyses are created, and those not started are skipped.
     Returns how many were cancelled; the caller commits."""
+    # The run's row is the lock an expansion chunk holds while it creates analyses: waiting
+    # for it means every analysis committed so far is seen below, and no chunk starts after.
+    db.session.refresh(run, with_for_update=True)
+    if run.state == "cancelled":
+        return 0
     run.state = "cancelled"
     run.cancelled_at = utcnow()
-    result = db.session.execute(
-        update(BackgroundJob)
-        .where(BackgroundJob.bulk_run_id == run.id, BackgroundJob.kind == JobKind.ANALYSIS.value,
-               BackgroundJob.state.in_(NOT_STARTED))
-        .values(state=JobState.CANCELLED.value, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount
+    of_run = select(BackgroundJob.id).where(BackgroundJob.bulk_run_id == run.id,
+                                            BackgroundJob.kind == JobKind.ANALYSIS.value)
+    return jobs.cancel_not_started(of_run, "its bulk re-analysis was cancelled")
 
 
 def progress(run: BulkRun) -> dict:
@@ -137,5 +140,5 @@ def progress(run: BulkRun) -> dict:
         "done": counts.get(JobState.SUCCEEDED.value, 0),
         "failed": counts.get(JobState.FAILED.value, 0) + counts.get(JobState.DEAD.value, 0),
         "cancelled": counts.get(JobState.CANCELLED.value, 0),
-        "pending": sum(counts.get(s, 0) for s in (*NOT_STARTED, JobState.RUNNING.value)),
+        "pending": sum(counts.get(s, 0) for s in (*jobs.NOT_STARTED, JobState.RUNNING.value)),
     }

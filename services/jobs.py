@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text, update
 
 from models import BackgroundJob, JobFailure, JobState, Lane, db
 from models.mixins import utcnow
@@ -144,6 +144,23 @@ def bury(job_id: uuid.UUID, exc: BaseException) -> BackgroundJob:
     _record(job, exc, transient=False)
     job.finish(JobState.DEAD)
     return job
+
+
+NOT_STARTED = (JobState.WAITING.value, JobState.QUEUED.value)
+
+
+def cancel_not_started(job_ids: Select, why: str) -> int:
+    """Cancel the jobs ``job_ids`` selects that have not started, saying why; returns how many.
+    The relay never publishes a cancelled job and a worker that meets its message skips it; a
+    job already running finishes (its work fails cleanly if its subject is gone)."""
+    result = db.session.execute(
+        update(BackgroundJob)
+        .where(BackgroundJob.id.in_(job_ids), BackgroundJob.state.in_(NOT_STARTED))
+        .values(state=JobState.CANCELLED.value, finished_at=utcnow(), next_attempt_at=None,
+                last_error_class="Cancelled", last_error=why)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def succeed(job: BackgroundJob) -> None:

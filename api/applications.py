@@ -100,8 +100,8 @@ class Applications(MethodView):
 
 
 @blp.route("/stats")
-@blp.response(200, ApplicationStatsSchema)
 @jwt_required()
+@blp.response(200, ApplicationStatsSchema)
 def stats():
     """Counts by stage and by week, and mean time spent in each stage"""
     return application_stats(current_user.id)
@@ -140,8 +140,8 @@ class ApplicationItem(MethodView):
 
 
 @blp.route("/<uuid:application_id>/restore", methods=["POST"])
-@blp.response(200, ApplicationSchema)
 @jwt_required()
+@blp.response(200, ApplicationSchema)
 def restore(application_id: uuid.UUID):
     """Bring back a deleted application"""
     application = get_application_or_404(application_id, deleted=True)
@@ -151,8 +151,8 @@ def restore(application_id: uuid.UUID):
 
 
 @blp.route("/<uuid:application_id>/history")
-@blp.response(200, StatusChangeSchema(many=True))
 @jwt_required()
+@blp.response(200, StatusChangeSchema(many=True))
 def history(application_id: uuid.UUID):
     """The stages this application went through, oldest first"""
     application = get_application_or_404(application_id)

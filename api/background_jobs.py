@@ -39,8 +39,8 @@ class BackgroundJobs(MethodView):
 
 
 @blp.route("/<uuid:background_job_id>")
-@blp.response(200, BackgroundJobSchema)
 @jwt_required()
+@blp.response(200, BackgroundJobSchema)
 def get_job(background_job_id: uuid.UUID):
     """One background job with every failed attempt"""
     return get_owned_or_404(BackgroundJob, background_job_id, what="Background job")

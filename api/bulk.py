@@ -48,11 +48,11 @@ class BulkRunSchema(ma.Schema):
 
 
 @blp.route("", methods=["POST"])
+@jwt_required()
 @blp.arguments(ReanalyzeSchema, required=False)  # no body: every older result
 @blp.response(202, BulkRunSchema)
 @blp.alt_response(404, description="resume_id is not one of my resumes")
 @blp.alt_response(429, description="Too many analyses asked for, or my daily LLM budget is spent (Retry-After)")
-@jwt_required()
 def start(filters: dict):
     """Re-analyse my latest results that match the filter, on the bulk lane (never delays
     interactive analyses); older results stay readable"""
@@ -75,16 +75,16 @@ def _own_run_or_404(bulk_run_id: uuid.UUID) -> BulkRun:
 
 
 @blp.route("/<uuid:bulk_run_id>")
-@blp.response(200, BulkRunSchema)
 @jwt_required()
+@blp.response(200, BulkRunSchema)
 def get_run(bulk_run_id: uuid.UUID):
     """Progress of a bulk run: total, done, failed, cancelled, pending"""
     return bulk.progress(_own_run_or_404(bulk_run_id))
 
 
 @blp.route("/<uuid:bulk_run_id>/cancel", methods=["POST"])
-@blp.response(200, BulkRunSchema)
 @jwt_required()
+@blp.response(200, BulkRunSchema)
 def cancel_run(bulk_run_id: uuid.UUID):
     """Cancel: nothing more is published, analyses not started are skipped"""
     run = _own_run_or_404(bulk_run_id)

@@ -42,12 +42,12 @@ def _act(jobs: list[BackgroundJob], action: str, note: str | None = None) -> dic
 
 
 @blp.route("")
+@jwt_required()
+@admin_required
 @blp.arguments(DeadLetterQuerySchema, location="query")
 @blp.response(200, DeadLetterSchema(many=True))
 @blp.alt_response(403, description="Not an administrator")
 @blp.paginate()
-@jwt_required()
-@admin_required
 def list_dead(filters: dict, pagination_parameters):
     """Dead jobs, oldest death first, with attempts, first and last failure and last error"""
     statement = _selection(filters).statement().options(selectinload(BackgroundJob.failures))
@@ -55,21 +55,21 @@ def list_dead(filters: dict, pagination_parameters):
 
 
 @blp.route("/<uuid:dead_job_id>/requeue", methods=["POST"])
-@blp.response(200, OutcomeSchema)
-@blp.alt_response(403, description="Not an administrator")
 @jwt_required()
 @admin_required
+@blp.response(200, OutcomeSchema)
+@blp.alt_response(403, description="Not an administrator")
 def requeue_one(dead_job_id: uuid.UUID):
     """Replay one dead job: reset its attempts and republish it with confirms"""
     return _act([_dead_job_or_404(dead_job_id)], "requeue")
 
 
 @blp.route("/requeue", methods=["POST"])
+@jwt_required()
+@admin_required
 @blp.arguments(RequeueManySchema)
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(403, description="Not an administrator")
-@jwt_required()
-@admin_required
 def requeue_many(body: dict):
     """Replay dead jobs chosen by ids or by a filter (at most `limit`)"""
     selection = _selection(body, job_ids=tuple(body.get("ids", ())), limit=body["limit"])
@@ -77,22 +77,22 @@ def requeue_many(body: dict):
 
 
 @blp.route("/<uuid:dead_job_id>", methods=["DELETE"])
+@jwt_required()
+@admin_required
 @blp.arguments(DiscardSchema, location="query")
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(403, description="Not an administrator")
-@jwt_required()
-@admin_required
 def discard_one(query: dict, dead_job_id: uuid.UUID):
     """Discard a dead job: its message leaves the queue, the decision is recorded"""
     return _act([_dead_job_or_404(dead_job_id)], "discard", note=query.get("note"))
 
 
 @blp.route("/actions")
+@jwt_required()
+@admin_required
 @blp.response(200, DeadLetterActionSchema(many=True))
 @blp.alt_response(403, description="Not an administrator")
 @blp.paginate()
-@jwt_required()
-@admin_required
 def actions(pagination_parameters):
     """Every replay and discard, newest first: who, when, what, through the API or the script"""
     statement = select(DeadLetterAction).order_by(DeadLetterAction.at.desc(), DeadLetterAction.id.desc())

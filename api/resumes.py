@@ -116,8 +116,8 @@ class ResumeItem(MethodView):
 
 
 @blp.route("/<uuid:resume_id>/file")
-@blp.response(200, description="The original file, as uploaded")
 @jwt_required()
+@blp.response(200, description="The original file, as uploaded")
 def download(resume_id: uuid.UUID):
     """Download the original file"""
     resume = get_owned_or_404(Resume, resume_id, what="Resume")
@@ -135,8 +135,8 @@ def download(resume_id: uuid.UUID):
 
 
 @blp.route("/<uuid:resume_id>/extract", methods=["POST"])
-@blp.response(202, ResumeSchema)
 @jwt_required()
+@blp.response(202, ResumeSchema)
 def reextract(resume_id: uuid.UUID):
     """Extract the text again (e.g. after a failure on our side); no-op while one is queued or running"""
     resume = get_owned_or_404(Resume, resume_id, what="Resume")

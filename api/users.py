@@ -55,8 +55,8 @@ class Profile(MethodView):
 
 
 @blp.route("/analysis-budget")
-@blp.response(200, AnalysisBudgetSchema)
 @jwt_required()
+@blp.response(200, AnalysisBudgetSchema)
 def analysis_budget():
     """My daily LLM analysis budget, what I have spent of it today, and when it resets"""
     return llm_budget.status(current_user.id)

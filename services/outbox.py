@@ -229,6 +229,9 @@ class Relay:
     def run(self) -> None:
         failures = 0
         while not self.stopping.is_set():
+            # LISTEN before the scan, never after it: a job committed between the two would
+            # announce itself to nobody and wait out the poll interval.
+            self._ensure_listening()
             try:
                 published = publish_pending(self.publish, batch_size=self.batch_size,
                                             bulk_allowance=self.bulk_allowance)
@@ -250,9 +253,19 @@ class Relay:
     def stop(self, *_args) -> None:
         self.stopping.set()
 
-    def _wait_for_notify(self) -> None:
+    def _ensure_listening(self) -> None:
         try:
-            listener = self._listen()
+            self._listen()
+        except Exception as exc:  # the poll interval still covers us without NOTIFY
+            log.warning("outbox relay: LISTEN failed (%s); polling", exc)
+            self._close_listener()
+
+    def _wait_for_notify(self) -> None:
+        if self._listener is None:
+            self.stopping.wait(self.poll_seconds)
+            return
+        try:
+            listener = self._listener
             ready, _, _ = select_module.select([listener], [], [], self.poll_seconds)
             if ready:
                 listener.poll()

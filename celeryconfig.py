@@ -111,6 +111,7 @@ beat_schedule = {
     for name, variable, default in (
         ("republish_unpublished", "SCHEDULE_REPUBLISH_SECONDS", 60),
         ("requeue_stuck_jobs", "SCHEDULE_STUCK_JOBS_SECONDS", 300),
+        ("rescue_stranded_jobs", "SCHEDULE_RESCUE_SECONDS", 120),
         ("purge_expired_sessions", "SCHEDULE_PURGE_SESSIONS_SECONDS", 3600),
         ("remove_orphan_files", "SCHEDULE_ORPHAN_FILES_SECONDS", 3600),
         ("flag_follow_ups", "SCHEDULE_FOLLOW_UPS_SECONDS", 3600),

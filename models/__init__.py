@@ -38,7 +38,8 @@ from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
 from models.resume import Resume, ExtractionStatus  # noqa: E402
-from models.background_job import BackgroundJob, BulkRun, DeadLetterAction, JobFailure, JobKind, JobState, Lane  # noqa: E402
+from models.background_job import (BackgroundJob, BulkRun, DeadLetterAction, JobFailure, JobKind, JobRescue,  # noqa: E402
+                                   JobState, Lane)
 from models.analysis import Analysis, IdempotencyKey  # noqa: E402
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "ExtractionStatus",
     "BackgroundJob",
     "JobFailure",
+    "JobRescue",
     "DeadLetterAction",
     "BulkRun",
     "Lane",

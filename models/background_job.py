@@ -79,6 +79,8 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
         Index("ix_background_jobs_unpublished", "created_at", postgresql_where=text("published_at IS NULL")),
         Index("ix_background_jobs_subject", "subject_id"),
         Index("ix_background_jobs_user_state", "user_id", "state"),
+        # The safety-net sweep's scan (services/maintenance.rescue_stranded_jobs).
+        Index("ix_background_jobs_waiting", "updated_at", postgresql_where=text("state = 'waiting'")),
     )
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -142,6 +144,25 @@ class JobFailure(db.Model):
     failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     job: Mapped[BackgroundJob] = relationship(back_populates="failures")
+
+
+class JobRescue(db.Model):
+    """A job the safety-net sweep found stranded (waiting for what already happened, or for a
+    subject that is gone) and settled. The sweep should never find one: each row is a bug, or a
+    process that died between a commit and its follow-up. Counted in /metrics for alerting."""
+
+    __tablename__ = "job_rescues"
+    __table_args__ = (CheckConstraint("action IN ('released', 'failed', 'cancelled')", name="action_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("background_jobs.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    from_state: Mapped[str] = mapped_column(String(16), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class DeadLetterAction(db.Model):

@@ -8,8 +8,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, text, update
 
-from models import Application, ApplicationStatus, AuthSession, BackgroundJob, JobState, Resume, db
+from models import (Analysis, Application, ApplicationStatus, AuthSession, BackgroundJob, BulkRun, JobKind, JobRescue,
+                    JobState, Resume, db)
 from models.mixins import utcnow
+from services import jobs, waiting
 from services.backpressure import bulk_allowance
 from services.outbox import ConfirmedBatchPublisher, publish_pending
 
@@ -17,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # A file younger than this may belong to an upload whose row is not committed yet.
 ORPHAN_GRACE_SECONDS = 3600
+# A job settled this long ago and still waiting is stranded: its own after-commit re-check
+# (services/waiting.py) runs within milliseconds, so the sweep never races it.
+RESCUE_GRACE_SECONDS = 60
 # Past its time limit plus this, a running job whose worker is gone is stuck.
 STUCK_MARGIN_SECONDS = 120
 
@@ -67,6 +72,51 @@ def requeue_stuck_jobs() -> dict:
     return {"requeued": requeued}
 
 
+def rescue_stranded_jobs() -> dict:
+    """The safety net that should never fire: jobs left waiting for something that already
+    happened, or for a subject that is gone, are settled, each logged at WARNING and recorded
+    (``job_rescues``, counted in /metrics) because each one means a bug or a process that died
+    between a commit and its follow-up (services/waiting.py says why none should be left)."""
+    cutoff = utcnow() - timedelta(seconds=RESCUE_GRACE_SECONDS)
+    stranded = db.session.execute(
+        select(BackgroundJob.id, BackgroundJob.kind, BackgroundJob.state, Analysis.resume_id, BulkRun.state)
+        .outerjoin(Analysis, Analysis.job_id == BackgroundJob.id)
+        .outerjoin(BulkRun, BulkRun.id == BackgroundJob.bulk_run_id)
+        .where(BackgroundJob.updated_at < cutoff,
+               (BackgroundJob.state == JobState.WAITING.value)
+               | ((BackgroundJob.state == JobState.QUEUED.value) & (BulkRun.state == "cancelled")))
+    ).all()
+    outcome = {"released": 0, "failed": 0, "cancelled": 0}
+    subject_gone, run_cancelled, resumes = [], [], set()
+    for job_id, kind, state, resume_id, run_state in stranded:
+        if run_state == "cancelled":
+            run_cancelled.append((job_id, kind, state))
+        elif resume_id is None:
+            subject_gone.append((job_id, kind, state))
+        else:
+            resumes.add(resume_id)
+    for resume_id in resumes:
+        released, failed = waiting.settle(db.session, resume_id)
+        _rescued([(job_id, JobKind.ANALYSIS.value, JobState.WAITING.value) for job_id in released], "released",
+                 f"its resume {resume_id} already had text", outcome)
+        _rescued([(job_id, JobKind.ANALYSIS.value, JobState.WAITING.value) for job_id in failed], "failed",
+                 f"its resume {resume_id} already failed extraction", outcome)
+    for stuck, why in ((subject_gone, "its analysis was deleted"), (run_cancelled, "its bulk run was cancelled")):
+        if stuck:
+            jobs.cancel_not_started(select(BackgroundJob.id).where(BackgroundJob.id.in_([j[0] for j in stuck])), why)
+            _rescued(stuck, "cancelled", why, outcome)
+    db.session.commit()
+    return outcome
+
+
+def _rescued(settled: list[tuple], action: str, reason: str, outcome: dict) -> None:
+    for job_id, kind, state in settled:
+        log.warning("rescued stranded job %s (%s, %s): %s; %s", job_id, kind, state, action, reason,
+                    extra={"job_id": str(job_id), "rescue": action})
+        db.session.add(JobRescue(job_id=job_id, kind=kind, from_state=state, action=action, reason=reason))
+        outcome[action] += 1
+
+
 def purge_expired_sessions() -> dict:
     """Login sessions (revoked or not) past their expiry: their tokens can no longer be used."""
     result = db.session.execute(delete(AuthSession).where(AuthSession.expires_at < utcnow()))
@@ -107,6 +157,7 @@ def flag_follow_ups() -> dict:
 TASKS = {
     "republish_unpublished": republish_unpublished,
     "requeue_stuck_jobs": requeue_stuck_jobs,
+    "rescue_stranded_jobs": rescue_stranded_jobs,
     "purge_expired_sessions": purge_expired_sessions,
     "remove_orphan_files": remove_orphan_files,
     "flag_follow_ups": flag_follow_ups,

@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 
@@ -71,7 +71,7 @@ class SystemCollector:
         families = []
         with self.app.app_context():
             try:
-                families.append(self._jobs())
+                families.extend(self._jobs())
             except Exception as exc:
                 log.warning("metrics: jobs unavailable: %s", exc)
         try:
@@ -80,8 +80,8 @@ class SystemCollector:
             log.warning("metrics: queue depths unavailable: %s", exc)
         return families
 
-    def _jobs(self) -> GaugeMetricFamily:
-        from models import BackgroundJob, db
+    def _jobs(self) -> list:
+        from models import BackgroundJob, JobRescue, db
 
         gauge = GaugeMetricFamily("applytrack_jobs", "Background jobs by kind and state", labels=["kind", "state"])
         rows = db.session.execute(
@@ -89,8 +89,15 @@ class SystemCollector:
         )
         for kind, state, count in rows:
             gauge.add_metric([kind, state], count)
+        # Every rescue is a bug (services/maintenance.rescue_stranded_jobs): alert on any increase.
+        rescues = CounterMetricFamily("applytrack_job_rescues", "Stranded jobs the safety-net sweep settled",
+                                      labels=["kind", "action"])
+        for kind, action, count in db.session.execute(
+            select(JobRescue.kind, JobRescue.action, func.count()).group_by(JobRescue.kind, JobRescue.action)
+        ):
+            rescues.add_metric([kind, action], count)
         db.session.remove()
-        return gauge
+        return [gauge, rescues]
 
     def _queues(self) -> list:
         import celeryconfig

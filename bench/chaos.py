@@ -204,22 +204,27 @@ class DisposableRabbit:
 
     def queue_counts(self) -> dict[str, tuple[int, int]]:
         """(ready, unacked) for each queue of the node, live from the broker."""
-        out = self.ctl("list_queues", "name", "messages_ready", "messages_unacknowledged").stdout
-        counts = {}
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1].isdigit():
-                counts[parts[0]] = (int(parts[1]), int(parts[2]))
-        return counts
+        return parse_queue_counts(self.ctl("list_queues", "name", "messages_ready", "messages_unacknowledged").stdout)
+
+
+def parse_queue_counts(out: str) -> dict[str, tuple[int, int]]:
+    """`rabbitmqctl list_queues name messages_ready messages_unacknowledged` as {name: (ready, unacked)}."""
+    counts = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].isdigit():
+            counts[parts[0]] = (int(parts[1]), int(parts[2]))
+    return counts
 
 
 # --- the system under test ------------------------------------------------------------------------
 
 class System:
     """gunicorn, the outbox relay, an extraction worker (prefork) and an analysis worker
-    (threads), as in the Procfile, against the disposable PostgreSQL and RabbitMQ."""
+    (threads), as in the Procfile, against the disposable PostgreSQL and RabbitMQ; with
+    ``bulk_and_beat``, also the bulk-lane + maintenance worker and `flask beat`, as `make run`."""
 
-    def __init__(self, env: dict, log_dir: Path, port: int) -> None:
+    def __init__(self, env: dict, log_dir: Path, port: int, *, bulk_and_beat: bool = False) -> None:
         self.env = env
         self.log_dir = log_dir
         self.base_url = f"http://127.0.0.1:{port}"
@@ -232,10 +237,18 @@ class System:
         self.extraction = stack.worker(env, log_dir, queues="extraction", concurrency=2, name="chaos-extraction")
         self.analysis = stack.worker(env, log_dir, queues="analysis", pool="threads", concurrency=8,
                                      name="chaos-analysis")
+        self.extras: list[stack.ManagedProcess] = []
+        if bulk_and_beat:
+            self.extras = [
+                stack.worker(env, log_dir, queues="analysis_bulk,maintenance", pool="threads", concurrency=4,
+                             name="chaos-bulk", nice=10),
+                stack.ManagedProcess("beat", [str(BIN / "flask"), "--app", "wsgi", "beat"], env, log_dir,
+                                     ready_marker="scheduler lock"),
+            ]
 
     @property
     def processes(self) -> list[stack.ManagedProcess]:
-        return [self.api, self.relay, self.extraction, self.analysis]
+        return [self.api, self.relay, self.extraction, self.analysis, *self.extras]
 
     def start(self) -> None:
         for process in self.processes:
@@ -752,6 +765,12 @@ def write_reliability(results: list[PhaseResult], profile_name: str, command: st
     start, end = "<!-- chaos:table -->", "<!-- /chaos:table -->"
     body = (f"{start}\nMeasured {dt.date.today():%Y-%m-%d} with `{command}` (profile `{profile_name}`, "
             f"{seconds / 60:.1f} min):\n\n{table(results)}\n{end}")
+    write_reliability_section(start, end, body)
+
+
+def write_reliability_section(start: str, end: str, body: str) -> None:
+    """Put ``body`` (which begins with ``start`` and ends with ``end``) in place of RELIABILITY.md's
+    section between those markers, or append it when there is none yet."""
     content = RELIABILITY_MD.read_text() if RELIABILITY_MD.exists() else "# Reliability\n"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     content = pattern.sub(lambda _m: body, content) if pattern.search(content) else content.rstrip() + "\n\n" + body + "\n"

@@ -43,9 +43,12 @@ bench: venv services
 	$(PY) -m bench.soak --count 20000
 
 ## make chaos: faults under load (bench/chaos.py). Starts its own PostgreSQL (port 5440) and
-## RabbitMQ node chaos@localhost (port 5680) and restarts only those; rewrites RELIABILITY.md's table
+## RabbitMQ node chaos@localhost (port 5680) and restarts only those; rewrites RELIABILITY.md's table.
+## Then seeded random workloads with faults, checked against every invariant (bench/workload/;
+## its own PostgreSQL on 5442, RabbitMQ workload@localhost on 5682); rewrites its section too
 chaos: venv
 	$(PY) -m bench.chaos --profile full
+	$(PY) -m bench.workload --seeds 1-6 --users 8 --duration 45 --faults
 
 clean:
 	rm -rf $(VENV) var/

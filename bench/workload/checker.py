@@ -44,6 +44,7 @@ INVARIANTS = {
     7: "no dead job without faults",
 }
 TRANSITIONS_TABLE = "workload_job_transitions"
+SUBJECTS_TABLE = "workload_analysis_subjects"
 # Installed in the workload's own database only, before the system starts. A row for every
 # insert, and for every update that changes the state, the attempts or the finish time (a
 # second success rewrites finished_at, so it is seen even though succeeded -> succeeded is no
@@ -68,6 +69,17 @@ RECORDER_DDL = [
     END $$""",
     f"""CREATE TRIGGER workload_record_transition AFTER INSERT OR UPDATE ON background_jobs
         FOR EACH ROW EXECUTE FUNCTION workload_record_transition()""",
+    # Which resume each analysis job was about, kept after a deleted resume takes its analyses
+    # with it: a job stranded by that deletion can then be traced to the operations behind it.
+    f"""CREATE TABLE {SUBJECTS_TABLE} (analysis_id uuid PRIMARY KEY, job_id uuid NOT NULL, resume_id uuid NOT NULL,
+        job_listing_id uuid NOT NULL)""",
+    f"""CREATE FUNCTION workload_record_subject() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO {SUBJECTS_TABLE} VALUES (NEW.id, NEW.job_id, NEW.resume_id, NEW.job_listing_id);
+        RETURN NULL;
+    END $$""",
+    """CREATE TRIGGER workload_record_subject AFTER INSERT ON analyses
+        FOR EACH ROW EXECUTE FUNCTION workload_record_subject()""",
 ]
 # Seconds after an API kill's end during which a refused connection is the kill's, not a bug.
 API_RESTART_GRACE = 15.0
@@ -87,6 +99,7 @@ class Observation:
     transitions: dict[str, list[dict]]  # job id -> its recorded changes, in order
     failures: dict[str, list[dict]]  # job id -> job_failures rows
     analyses_by_job: dict[str, list[dict]]
+    subjects: dict[str, dict]  # analysis job id -> its analysis, resume and listing ids, even once deleted
     resumes: dict[str, dict]
     rescues: dict[str, list[dict]]  # job id -> job_rescues rows (the maintenance safety net)
     queue_counts: dict[str, tuple[int, int]]
@@ -114,13 +127,14 @@ def observe(engine: Engine, backend: Backend) -> Observation:
         transitions = _rows(connection, f"SELECT * FROM {TRANSITIONS_TABLE} ORDER BY seq")
         failures = _rows(connection, "SELECT * FROM job_failures ORDER BY id")
         analyses = _rows(connection, "SELECT * FROM analyses")
+        subjects = _rows(connection, f"SELECT * FROM {SUBJECTS_TABLE}")
         resumes = _rows(connection, "SELECT id, user_id, sha256, text, extraction_status, extraction_job_id, "
                                     "failure_reason FROM resumes")
         has_rescues = connection.execute(text("SELECT to_regclass('job_rescues') IS NOT NULL")).scalar_one()
         rescues = _rows(connection, "SELECT * FROM job_rescues") if has_rescues else []
     return Observation(
         jobs=jobs, transitions={job_id: _committed(changes) for job_id, changes in _by(transitions, "job_id").items()}, failures=_by(failures, "job_id"),
-        analyses_by_job=_by(analyses, "job_id"), resumes={str(row["id"]): row for row in resumes},
+        analyses_by_job=_by(analyses, "job_id"), subjects={str(row["job_id"]): row for row in subjects}, resumes={str(row["id"]): row for row in resumes},
         rescues=_by(rescues, "job_id"), queue_counts=backend.queue_counts(),
         dead_letter_ids=dead_letter_job_ids(backend.broker_url),
     )
@@ -182,8 +196,8 @@ def check(observation: Observation, context: Context) -> list[Violation]:
 def _job_ids(observation: Observation, job_id: str) -> frozenset[str]:
     """A job, its subject, and for an analysis its resume: what the history may name."""
     job = observation.jobs.get(job_id, {})
-    analysis = observation.analysis_of(job_id) or {}
-    return frozenset(str(value) for value in (job_id, job.get("subject_id"), analysis.get("resume_id")) if value)
+    subject = observation.subjects.get(job_id, {})
+    return frozenset(str(value) for value in (job_id, job.get("subject_id"), subject.get("resume_id")) if value)
 
 
 def every_job_finished(observation: Observation, context: Context) -> Iterator[Violation]:

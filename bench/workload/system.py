@@ -166,30 +166,32 @@ def inject_faults(context: FaultContext, faults: list[chaos.Fault], rng: random.
     return thread
 
 
-def unfinished_jobs(engine: Engine) -> dict[str, int]:
+def unfinished_jobs(engine: Engine, *, maintenance: bool = True) -> dict[str, int]:
+    """How many jobs are in each unfinished state (without maintenance runs if not ``maintenance``)."""
+    kinds = "" if maintenance else " AND kind <> 'maintenance'"
     with engine.connect() as connection:
-        rows = connection.execute(text("SELECT state, count(*) FROM background_jobs WHERE state <> ALL(:terminal) "
-                                       "GROUP BY state"), {"terminal": list(TERMINAL_STATES)})
+        rows = connection.execute(text(f"SELECT state, count(*) FROM background_jobs WHERE state <> ALL(:terminal)"
+                                       f"{kinds} GROUP BY state"), {"terminal": list(TERMINAL_STATES)})
         return dict(rows.all())
 
 
 def drain(engine: Engine, backend: Backend, *, timeout: float, settle: float = 10.0) -> bool:
     """Wait until every job is finished and the work queues are empty; True if they are.
 
-    Gives up early when only ``waiting`` jobs are left, the queues are empty and nothing has
-    changed for ``settle`` seconds: nothing in the system is then going to wake them."""
+    Gives up early when the only users' jobs left are ``waiting`` and have not changed for
+    ``settle`` seconds (beat's runs come and go meanwhile): nothing is going to wake them."""
     deadline = time.monotonic() + timeout
     last, unchanged_since = None, time.monotonic()
     while True:
         try:
-            snapshot = (unfinished_jobs(engine), backend.work_in_queues())
+            if not unfinished_jobs(engine) and backend.work_in_queues() == 0:
+                return True
+            users_work = unfinished_jobs(engine, maintenance=False)
         except Exception:  # a restarted dependency coming back: ask again
-            snapshot = None
-        if snapshot == ({}, 0):
-            return True
-        if snapshot != last:
-            last, unchanged_since = snapshot, time.monotonic()
-        stuck_waiting = snapshot is not None and set(snapshot[0]) == {"waiting"} and snapshot[1] == 0
+            users_work = None
+        if users_work != last:
+            last, unchanged_since = users_work, time.monotonic()
+        stuck_waiting = users_work is not None and set(users_work) == {"waiting"}
         if (stuck_waiting and time.monotonic() - unchanged_since > settle) or time.monotonic() > deadline:
             return False
         time.sleep(0.5)

@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 
 from api.queries import apply_sort, get_owned_or_404, like_pattern, paginate
 from api.schemas.jobs import JobListingQuerySchema, JobListingSchema
-from models import Analysis, Application, JobListing, db
+from models import Analysis, Application, JobListing, db, lock_row
 from services import jobs
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Job listings")
@@ -80,7 +80,8 @@ class JobListingItem(MethodView):
         listing = get_owned_or_404(JobListing, job_id, what="Job listing")
         # Locked first: an application or analysis added at the same moment either commits
         # before (and is counted, or its job cancelled, below) or fails its foreign key after.
-        db.session.refresh(listing, with_for_update=True)
+        if lock_row(JobListing, listing.id) is None:
+            abort(404, message="Job listing not found.")  # a concurrent request deleted it
         in_use = db.session.scalar(select(func.count()).where(Application.job_id == listing.id))
         if in_use:
             abort(

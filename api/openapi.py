@@ -11,7 +11,9 @@ what follows from how an operation is built:
 * 422 wherever a query string or body is read (``api/input_guard.py`` refuses NUL characters and
   unpaired surrogates);
 * 409 on every operation that writes: what it refers to may be deleted by a concurrent request
-  (the database's foreign keys refuse it, ``api/errors.py``).
+  (the database's foreign keys refuse it, ``api/errors.py``);
+* 503 with ``Retry-After`` on every operation: while the database is unavailable nothing can
+  be read or accepted (``api/errors.py``).
 
 It states the upper bound of ``page`` that ``api.queries.paginate`` enforces, and documents the
 ``X-Pagination`` header as what it is, a JSON object in a header value (flask-smorest declares it
@@ -31,7 +33,9 @@ COMMON = {
     "413": "The body is larger than MAX_JSON_BODY_BYTES",
     "422": "Invalid fields, or text with NUL characters or unpaired surrogates; see errors",
     "409": "Conflicts with a concurrent change (e.g. what it refers to was deleted meanwhile)",
+    "503": "The database is unavailable; retry after Retry-After seconds",
 }
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
 WRITES = {"post", "put", "patch", "delete"}
 PAGINATION_HEADER = {
     "description": "Pagination metadata (JSON)",
@@ -56,9 +60,12 @@ class CommonResponsesPlugin(BasePlugin):
                 codes.append("422")  # api/input_guard.py: text that cannot be stored
             if method in WRITES:
                 codes.append("409")
+            codes.append("503")
             for code in codes:
                 if code not in responses and int(code) not in responses:
                     responses[code] = {"description": COMMON[code], "content": ERROR}
+                    if code == "503":
+                        responses[code]["headers"] = RETRY_AFTER
             for parameter in operation.get("parameters", []):
                 if isinstance(parameter, dict) and parameter.get("in") == "query" and parameter.get("name") == "page":
                     parameter.setdefault("schema", {})["maximum"] = MAX_PAGE

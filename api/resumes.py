@@ -112,7 +112,8 @@ class ResumeItem(MethodView):
     @blp.response(204)
     def delete(self, resume_id: uuid.UUID):
         """Delete a resume (applications keep going without it); its file goes when unused"""
-        resume_service.delete_resume(get_owned_or_404(Resume, resume_id, what="Resume"))
+        if not resume_service.delete_resume(get_owned_or_404(Resume, resume_id, what="Resume")):
+            abort(404, message="Resume not found.")
 
 
 @blp.route("/<uuid:resume_id>/file")

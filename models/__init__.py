@@ -34,6 +34,16 @@ def commit_keeping_loaded() -> None:
         session.expire_on_commit = expire_on_commit
 
 
+def lock_row(model: type, row_id, *, key_share: bool = False):
+    """The row with this id, re-read and locked until the transaction ends; None when it is gone
+    (deleted meanwhile). ``key_share``: FOR NO KEY UPDATE, the lock an UPDATE takes, which rows
+    being inserted with a foreign key to it do not wait for; otherwise FOR UPDATE, a delete's."""
+    from sqlalchemy import select
+
+    return db.session.scalar(select(model).where(model.id == row_id).with_for_update(of=model, key_share=key_share)
+                             .execution_options(populate_existing=True))
+
+
 from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
 from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
@@ -46,6 +56,7 @@ __all__ = [
     "db",
     "Base",
     "commit_keeping_loaded",
+    "lock_row",
     "User",
     "AuthSession",
     "JobListing",

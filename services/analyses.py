@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import and_, bindparam, select, text
 
 from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
-                    Resume, db)
+                    Resume, db, lock_row)
 from models.mixins import utcnow
 from services import jobs, llm_budget, waiting
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
@@ -161,9 +161,7 @@ def run_for_job(job: BackgroundJob) -> None:
     output = analyzer.analyze(resume.text, listing.title, listing.description)
     # The resume or listing (and so this analysis) may have been deleted while the analyzer ran:
     # lock the row before writing (as an UPDATE would), so it cannot go between check and commit.
-    analysis = db.session.scalar(select(Analysis).where(Analysis.id == analysis.id)
-                                 .with_for_update(of=Analysis, key_share=True)
-                                 .execution_options(populate_existing=True))
+    analysis = lock_row(Analysis, analysis.id, key_share=True)
     if analysis is None:
         raise _deleted_meanwhile()
     analysis.input_hash, analysis.analyzer_version = analysed_inputs, identity.split(":")[-1]

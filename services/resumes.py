@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
 from sqlalchemy import func, select, text, update
 
-from models import Analysis, BackgroundJob, ExtractionStatus, JobKind, Resume, db
+from models import Analysis, BackgroundJob, ExtractionStatus, JobKind, Resume, db, lock_row
 from models.mixins import utcnow
 from services import jobs, waiting
 from services.extraction import ExtractionFailed, FileKind, detect_kind, extract_text
@@ -87,14 +87,15 @@ def extraction_in_progress(resume: Resume) -> bool:
     return resume.extraction_status in (ExtractionStatus.QUEUED.value, ExtractionStatus.RUNNING.value)
 
 
-def delete_resume(resume: Resume) -> None:
+def delete_resume(resume: Resume) -> bool:
     """Delete the row and cancel its work not started, then the stored file if no other resume
-    (of anyone) uses the same bytes."""
+    (of anyone) uses the same bytes. False when a concurrent request deleted it first."""
     sha256 = resume.sha256
     # Locked first: a request adding an analysis of this resume either commits before (and its
     # job is cancelled below) or fails its foreign key after; an extraction or analysis running
     # now finds the rows gone when it writes, and fails as "deleted".
-    db.session.refresh(resume, with_for_update=True)
+    if lock_row(Resume, resume.id) is None:
+        return False
     of_resume = select(Analysis.job_id).where(Analysis.resume_id == resume.id).union_all(
         select(BackgroundJob.id).where(BackgroundJob.subject_id == resume.id))
     jobs.cancel_not_started(of_resume, "the resume was deleted")
@@ -105,6 +106,7 @@ def delete_resume(resume: Resume) -> None:
     if not still_used:
         storage().delete(sha256)
     db.session.commit()
+    return True
 
 
 def file_download_name(resume: Resume) -> str:
@@ -133,8 +135,7 @@ def extract_for_job(job: BackgroundJob) -> None:
     # The user may have deleted the resume while it was being read: lock the row before
     # writing, so that it cannot go between this check and the commit. FOR NO KEY UPDATE, as an
     # UPDATE takes: a delete waits for it, a request adding an analysis of this resume does not.
-    resume = db.session.scalar(select(Resume).where(Resume.id == job.subject_id).with_for_update(key_share=True)
-                               .execution_options(populate_existing=True))
+    resume = lock_row(Resume, job.subject_id, key_share=True)
     if resume is None:
         raise _deleted_meanwhile()
     resume.text = result.text

@@ -9,7 +9,8 @@ import pytest
 from api import create_app
 from models import BackgroundJob, db
 from services import dead_letters
-from tests.conftest import PASSWORD, REALDATA, bearer, make_test_env, upload, wait_for_analysis, wait_for_extraction
+from tests.conftest import (PASSWORD, REALDATA, bearer, make_test_env, upload, wait_for_analysis, wait_for_extraction,
+                            wait_for_job)
 from tests.support import stack
 
 DLQ = "applytrack.dead-letter"
@@ -209,3 +210,16 @@ def test_workers_serve_task_metrics_summed_over_their_pool_processes(client, use
         assert float(line.split()[1]) >= 1
     finally:
         measured.stop()
+
+
+def test_replaying_a_dead_job_whose_resume_was_deleted_ends_it_failed_not_dead_again(client, admin, dead_analyses,
+                                                                                     user):
+    [analysis] = dead_analyses(1)
+    job_id = analysis["background_job_id"]
+    assert client.delete(f"/api/resumes/{analysis['resume_id']}", headers=user).status_code == 204
+    outcome = client.post(f"/api/dlq/{job_id}/requeue", headers=admin["headers"]).json
+    assert outcome["requeued"] == [job_id]
+    finished = wait_for_job(client, user, job_id, ("succeeded", "failed", "dead", "cancelled"))
+    # What it was about is gone: the user's action, not a failure on our side to dead-letter again.
+    assert finished["state"] == "failed" and "deleted" in finished["last_error"]
+    assert messages_for(job_id) == [] and client.get("/api/dlq", headers=admin["headers"]).json == []

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, select, text, update
+from sqlalchemy import Select, func, select, text, update
 
 from models import BackgroundJob, JobFailure, JobState, Lane, db
 from models.mixins import utcnow
@@ -122,10 +122,13 @@ def _locked(job_id: uuid.UUID) -> BackgroundJob:
 
 
 def schedule_retry(job_id: uuid.UUID, exc: BaseException, countdown: float) -> None:
+    """Back to the outbox, due in ``countdown`` seconds: the relay publishes it again then."""
     job = _locked(job_id)
     _record(job, exc, transient=True)
     job.state = JobState.QUEUED.value
-    job.next_attempt_at = utcnow() + timedelta(seconds=countdown)
+    # The database's clock, which the relay compares it with, not this host's.
+    job.next_attempt_at = func.now() + timedelta(seconds=countdown)
+    job.published_at = None
     db.session.commit()
 
 

@@ -17,7 +17,7 @@ from typing import Callable
 import psycopg2
 from celery import Celery
 from kombu import Producer
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from models import BackgroundJob, JobState, Lane, db
 from models.mixins import utcnow
@@ -147,8 +147,22 @@ class ConfirmedBatchPublisher:
 
 
 def _unpublished(lane: str):
+    """Jobs to publish now: committed, queued, not published, and not a retry still waiting
+    for its backoff to pass (``next_attempt_at``, services/jobs.schedule_retry)."""
     return (BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value,
-            BackgroundJob.lane == lane)
+            BackgroundJob.lane == lane,
+            or_(BackgroundJob.next_attempt_at.is_(None), BackgroundJob.next_attempt_at <= func.now()))
+
+
+def seconds_until_next_retry() -> float | None:
+    """How long until the earliest retry waiting in the outbox is due; None when none waits."""
+    due = db.session.scalar(
+        select(func.extract("epoch", func.min(BackgroundJob.next_attempt_at) - func.now()))
+        .where(BackgroundJob.published_at.is_(None), BackgroundJob.state == JobState.QUEUED.value,
+               BackgroundJob.next_attempt_at > func.now())
+    )
+    db.session.rollback()
+    return max(0.0, float(due)) if due is not None else None
 
 
 def _waiting(lane: str, limit: int) -> list[BackgroundJob]:
@@ -253,6 +267,16 @@ class Relay:
     def stop(self, *_args) -> None:
         self.stopping.set()
 
+    def _wait_seconds(self) -> float:
+        """Until a NOTIFY, the poll interval, or the next retry's due time, whichever is first:
+        a retry is published when due, not up to a poll interval late."""
+        try:
+            due = seconds_until_next_retry()
+        except Exception:  # the poll interval still bounds the wait
+            db.session.rollback()
+            return self.poll_seconds
+        return self.poll_seconds if due is None else min(self.poll_seconds, due + 0.01)
+
     def _ensure_listening(self) -> None:
         try:
             self._listen()
@@ -266,7 +290,7 @@ class Relay:
             return
         try:
             listener = self._listener
-            ready, _, _ = select_module.select([listener], [], [], self.poll_seconds)
+            ready, _, _ = select_module.select([listener], [], [], self._wait_seconds())
             if ready:
                 listener.poll()
                 # Bulk work is paced by its workers anyway: only a stream of user requests counts.

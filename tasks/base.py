@@ -8,7 +8,7 @@ import uuid
 from typing import Callable
 
 from celery import Task
-from celery.exceptions import Reject, Retry, SoftTimeLimitExceeded
+from celery.exceptions import Reject, SoftTimeLimitExceeded
 from flask import current_app
 from sqlalchemy.exc import OperationalError
 
@@ -57,8 +57,9 @@ class JobTask(AppContextTask):
 
     - success: the work stores its result and marks the job succeeded in one transaction;
     - PermanentFailure: job ``failed`` with the reason, message acked (nothing to replay);
-    - transient error: retried with exponential backoff and jitter up to ``TASK_MAX_RETRIES``,
-      then job ``dead`` and the message rejected into the dead-letter queue;
+    - transient error: retried with exponential backoff and jitter up to ``TASK_MAX_RETRIES``
+      (the job waits in the outbox until due, the relay publishes it again), then job ``dead``
+      and the message rejected into the dead-letter queue;
     - any other error: job ``dead`` and dead-lettered at once (a bug an operator must see);
     - database down: the message goes back to the queue after a pause (nothing can be recorded).
     """
@@ -92,14 +93,11 @@ class JobTask(AppContextTask):
         outcome = "error"
         try:
             outcome = self._attempt(job_id, job, work, on_failure, policy)
-        except Retry:
-            outcome = "retry"
-            raise
         except Reject as rejected:
             outcome = "requeued" if rejected.requeue else "dead"
             raise
         finally:
-            # Logged however the attempt ended (a retry or a dead-letter raises); the line
+            # Logged however the attempt ended (a dead-letter raises); the line
             # before it says how, the job's state says what came of it.
             duration = time.monotonic() - started
             TASK_SECONDS.labels(self.name, outcome).observe(duration)
@@ -109,7 +107,8 @@ class JobTask(AppContextTask):
 
     def _attempt(self, job_id: uuid.UUID, job: BackgroundJob, work: Work, on_failure: OnFailure,
                  policy: RetryPolicy) -> str:
-        """Run the work once; returns how it ended ("ok" or "failed") or raises Retry / Reject."""
+        """Run the work once; returns how it ended ("ok", "failed", "retry") or raises Reject."""
+        attempt = job.attempts
         try:
             work(job)
             return "ok"
@@ -120,13 +119,18 @@ class JobTask(AppContextTask):
             log.info("job %s failed permanently: %s", job_id, failure.reason)
             return "failed"
         except TRANSIENT_ERRORS as exc:
-            if self.request.retries >= policy.max_retries:
+            retries_so_far = attempt - 1
+            if retries_so_far >= policy.max_retries:
                 self._dead_letter(job_id, exc, on_failure)
-            countdown = policy.countdown(self.request.retries)
+            # The retry is a row, not a message: the job waits in the outbox until it is due and
+            # the relay publishes it again; this message is acked when the task returns. Nothing
+            # is held in a worker's memory or in a broker's delayed queue, so the retry survives
+            # a broker restart or a worker's death, and never blocks a prefetch slot.
+            countdown = policy.countdown(retries_so_far)
             jobs.schedule_retry(job_id, exc, countdown)
             TASK_RETRIES.labels(self.name).inc()
             log.warning("job %s: transient %s (%s); retry in %.2fs", job_id, type(exc).__name__, exc, countdown)
-            raise self.retry(exc=exc, countdown=countdown, max_retries=policy.max_retries)
+            return "retry"
         except SoftTimeLimitExceeded as exc:
             self._dead_letter(job_id, exc, on_failure)
         except OperationalError:

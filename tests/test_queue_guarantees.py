@@ -7,9 +7,10 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from models import BackgroundJob, db
+from models.mixins import utcnow
 from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_extraction, wait_for_job
 from tests.support import stack
 from tests.support.documents import text_pdf
@@ -167,3 +168,35 @@ def test_extraction_over_its_time_limit_is_a_classified_failure_and_the_worker_l
         assert strict.alive
     finally:
         strict.stop()
+
+
+def test_a_retry_waits_in_the_outbox_not_in_a_worker_or_the_broker(app, client, user, workers):
+    workers.worker.stop()  # only the patient worker below consumes during this test
+    patient = stack.worker({**workers.env, "TASK_RETRY_BACKOFF": "60", "TASK_RETRY_BACKOFF_MAX": "60"},
+                           workers.log_dir, name="extraction-patient")
+    patient.start()
+    try:
+        resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
+        blob = blob_path(resume["sha256"])
+        hidden = blob.with_name(blob.name + ".hidden")
+        blob.rename(hidden)
+        try:
+            job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
+            job = stack.wait_until(lambda: (j := client.get(f"/api/background-jobs/{job_id}", headers=user).json)
+                                   ["failures"] and j["state"] == "queued" and j, timeout=30, what="a retry")
+        finally:
+            hidden.rename(blob)
+        # Due in 30-60 s: the job says when, and no message for it waits in a queue or a worker
+        # (a worker restart or a broker restart cannot lose or delay it; no prefetch slot held).
+        assert job["next_attempt_at"] and job["published_at"] is None
+        assert stack.queue_depth("extraction") == 0
+        with app.app_context():  # as if the backoff had passed
+            db.session.execute(update(BackgroundJob).where(BackgroundJob.id == uuid.UUID(job_id))
+                               .values(next_attempt_at=utcnow()))
+            db.session.execute(text("NOTIFY applytrack_outbox"))
+            db.session.commit()
+        job = wait_for_job(client, user, job_id)
+        assert job["state"] == "succeeded" and job["attempts"] == 2
+    finally:
+        patient.stop()
+        workers.worker.start()

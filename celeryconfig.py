@@ -9,7 +9,8 @@ Reliability choices, with the reasons in ../shared/QUEUE.md:
   attempts in the database and dead-letters a message that keeps killing workers;
 - prefetch 1: a worker reserves one message per process, so a slow task never holds others;
 - classic durable queues with a dead-letter exchange, declared in code (tasks/topology.py);
-  retries use per-message countdowns, which quorum queues would need a topic exchange for.
+- no countdowns: a retry waits in the outbox until due (tasks/base.py), so no message is held
+  in a worker or a delayed exchange.
 """
 import os
 

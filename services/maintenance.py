@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, text, update
@@ -45,11 +45,17 @@ def _active_task_ids() -> set[str] | None:
     return {task["id"] for tasks in replies.values() for task in tasks}
 
 
+def stuck_cutoff(config) -> datetime:
+    """A job still running that started before this has run longer than any task may: its
+    worker is gone, or it is stuck (also counted in /metrics as running past the limit)."""
+    limit = max(config["EXTRACTION_TIME_LIMIT"] + 30, config["LLM_TIMEOUT"] * 3)
+    return utcnow() - timedelta(seconds=limit + STUCK_MARGIN_SECONDS)
+
+
 def requeue_stuck_jobs() -> dict:
     """Jobs 'running' for longer than any task may run, that no live worker is running: the
     worker died after acking, or the database missed the outcome. Back to the outbox."""
-    limit = max(current_app.config["EXTRACTION_TIME_LIMIT"] + 30, current_app.config["LLM_TIMEOUT"] * 3)
-    cutoff = utcnow() - timedelta(seconds=limit + STUCK_MARGIN_SECONDS)
+    cutoff = stuck_cutoff(current_app.config)
     stuck = db.session.scalars(
         select(BackgroundJob).where(BackgroundJob.state == JobState.RUNNING.value, BackgroundJob.started_at < cutoff)
         .with_for_update(skip_locked=True)

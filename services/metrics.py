@@ -3,9 +3,11 @@
 Process-local figures (request latency, task durations, retries, dead-letters, LLM tokens and
 cost) are prometheus_client metrics; with several processes (gunicorn workers, a prefork pool)
 set ``PROMETHEUS_MULTIPROC_DIR`` and they are summed across processes on scrape. System-wide
-figures — jobs by kind and state, and the depth of every queue including the dead-letter queue
-with the age of its oldest message (Flower's metrics have no queue depth) — are read at scrape
-time from PostgreSQL and the RabbitMQ management API, cached for a few seconds.
+figures — jobs by kind and state, outbox lag, jobs running past their time limit, and for every
+queue including the dead-letter queue its depth, consumers, acks and the dead letters a quorum
+queue holds back (Flower's metrics have none of these), with the age of the oldest dead letter —
+are read at scrape time from PostgreSQL and the RabbitMQ management API, cached for a few
+seconds. ops/prometheus has the alert rules over them, ops/grafana the dashboard.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -68,12 +71,17 @@ class SystemCollector:
         return iter(families)
 
     def _gather(self) -> list:
+        from models import db
+
         families = []
         with self.app.app_context():
-            try:
-                families.extend(self._jobs())
-            except Exception as exc:
-                log.warning("metrics: jobs unavailable: %s", exc)
+            for part in (self._jobs, self._lag):
+                try:
+                    families.extend(part())
+                except Exception as exc:
+                    log.warning("metrics: %s unavailable: %s", part.__name__.strip("_"), exc)
+                finally:
+                    db.session.remove()
         try:
             families.extend(self._queues())
         except Exception as exc:
@@ -96,28 +104,101 @@ class SystemCollector:
             select(JobRescue.kind, JobRescue.action, func.count()).group_by(JobRescue.kind, JobRescue.action)
         ):
             rescues.add_metric([kind, action], count)
-        db.session.remove()
         return [gauge, rescues]
+
+    def _lag(self) -> list:
+        from models import BackgroundJob, JobState, Lane, db
+        from services.maintenance import stuck_cutoff
+        from services.outbox import _unpublished
+
+        # Publishable since its last change (created, released from waiting, requeued,
+        # replayed) or since its retry fell due, whichever is later.
+        since = func.greatest(BackgroundJob.updated_at, BackgroundJob.next_attempt_at)
+        outbox = GaugeMetricFamily(
+            "applytrack_outbox_oldest_unpublished_age_seconds",
+            "Seconds the oldest job the relay should publish now has waited (0 when none); bulk jobs "
+            "wait here by design while their queue is full", labels=["lane"])
+        for lane in Lane:
+            age = db.session.scalar(select(func.extract("epoch", func.now() - func.min(since)))
+                                    .where(*_unpublished(lane.value)))
+            outbox.add_metric([lane.value], max(0.0, float(age or 0)))
+        past_limit = GaugeMetricFamily(
+            "applytrack_jobs_running_past_limit",
+            "Jobs running longer than any task may (the cutoff of the stuck-jobs sweep)")
+        past_limit.add_metric([], db.session.scalar(
+            select(func.count()).select_from(BackgroundJob)
+            .where(BackgroundJob.state == JobState.RUNNING.value,
+                   BackgroundJob.started_at < stuck_cutoff(self.app.config))))
+        return [outbox, past_limit]
 
     def _queues(self) -> list:
         import celeryconfig
 
-        api, vhost, auth = management_api(self.app.config)
-        depth = GaugeMetricFamily("applytrack_queue_messages", "Messages in a queue (ready + unacknowledged)",
-                                  labels=["queue"])
-        ready = GaugeMetricFamily("applytrack_queue_messages_ready", "Messages waiting for a consumer",
-                                  labels=["queue"])
-        consumers = GaugeMetricFamily("applytrack_queue_consumers", "Consumers of a queue", labels=["queue"])
-        names = {celeryconfig.DEAD_LETTER_QUEUE.name, *(q.name for q in celeryconfig.task_queues)}
-        for queue in requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=3).json():
-            if queue["name"] in names:
-                depth.add_metric([queue["name"]], queue.get("messages", 0))
-                ready.add_metric([queue["name"]], queue.get("messages_ready", 0))
-                consumers.add_metric([queue["name"]], queue.get("consumers", 0))
+        families = {
+            "messages": GaugeMetricFamily("applytrack_queue_messages", "Messages in a queue (ready + unacknowledged)",
+                                          labels=["queue"]),
+            "ready": GaugeMetricFamily("applytrack_queue_messages_ready", "Messages waiting for a consumer",
+                                       labels=["queue"]),
+            "dlx": GaugeMetricFamily(
+                "applytrack_queue_messages_dlx", "Dead letters a quorum queue holds because their dead-letter "
+                "target did not route them (0 for a classic queue): stuck until the target routes", labels=["queue"]),
+            "consumers": GaugeMetricFamily("applytrack_queue_consumers", "Consumers of a queue", labels=["queue"]),
+            "acks": CounterMetricFamily("applytrack_queue_acks", "Messages acknowledged by a queue's consumers "
+                                        "(RabbitMQ's count: restarts at 0 with the broker)", labels=["queue"]),
+        }
+        for queue in queue_stats(self.app.config):
+            if queue.declared:
+                for field, family in families.items():
+                    family.add_metric([queue.name], getattr(queue, field))
         oldest = GaugeMetricFamily("applytrack_dead_letter_oldest_age_seconds",
                                    "Age of the oldest message in the dead-letter queue (0 when empty)")
+        api, vhost, auth = management_api(self.app.config)
         oldest.add_metric([], _oldest_dead_letter_age(api, vhost, auth, celeryconfig.DEAD_LETTER_QUEUE.name))
-        return [depth, ready, consumers, oldest]
+        return [*families.values(), oldest]
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    name: str
+    declared: bool  # False: the broker has no such queue (not declared yet, or deleted)
+    ready: int = 0
+    unacked: int = 0
+    dlx: int = 0
+    consumers: int = 0
+    acks: int = 0
+
+    @property
+    def messages(self) -> int:
+        return self.ready + self.unacked
+
+
+def app_queues() -> list[str]:
+    """The work queues and the dead-letter queue, as celeryconfig names them."""
+    import celeryconfig
+
+    return [*(q.name for q in celeryconfig.task_queues), celeryconfig.DEAD_LETTER_QUEUE.name]
+
+
+def queue_stats(config) -> list[QueueStats]:
+    """Every queue of the app as RabbitMQ's management API counts it (one request). Its figures
+    lag the broker by up to the management stats interval (5 s)."""
+    api, vhost, auth = management_api(config)
+    response = requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=3, params={
+        "columns": "name,messages_ready,messages_unacknowledged,messages_dlx,consumers,message_stats.ack"})
+    response.raise_for_status()
+    found = {queue["name"]: queue for queue in response.json()}
+    stats = []
+    for name in app_queues():
+        queue = found.get(name)
+        if queue is None:
+            stats.append(QueueStats(name, declared=False))
+            continue
+        # A field is absent until the broker first reports it (and messages_dlx on classic queues).
+        stats.append(QueueStats(name, declared=True, ready=queue.get("messages_ready") or 0,
+                                unacked=queue.get("messages_unacknowledged") or 0,
+                                dlx=queue.get("messages_dlx") or 0, consumers=queue.get("consumers") or 0,
+                                acks=(queue.get("message_stats") or {}).get("ack") or 0))
+    return stats
 
 
 def management_api(config) -> tuple[str, str, tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""The dead-letter queue, for administrators: list, replay and discard dead jobs.
+"""The dead-letter queue, for administrators: list, replay and discard dead jobs, and see
+every queue's dead letters stuck on their way to it.
 
 The same code as scripts/replay_dlq.py (services/dead_letters.py), so what one shows or
 moves, the other sees.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 
+import requests
 from flask import current_app
 from flask_jwt_extended import current_user, jwt_required
 from flask_smorest import Blueprint, abort
@@ -15,10 +17,11 @@ from sqlalchemy.orm import selectinload
 
 from api.queries import paginate
 from api.schemas.dlq import (DeadLetterActionSchema, DeadLetterQuerySchema, DeadLetterSchema, DiscardSchema,
-                             OutcomeSchema, RequeueManySchema)
+                             OutcomeSchema, QueueSchema, RequeueManySchema)
 from api.security import admin_required
 from models import BackgroundJob, DeadLetterAction
 from services import dead_letters
+from services.metrics import queue_stats
 
 blp = Blueprint("dlq", __name__, url_prefix="/api/dlq", description="Dead-letter queue (administrators)")
 
@@ -97,3 +100,19 @@ def actions(pagination_parameters):
     """Every replay and discard, newest first: who, when, what, through the API or the script"""
     statement = select(DeadLetterAction).order_by(DeadLetterAction.at.desc(), DeadLetterAction.id.desc())
     return paginate(statement, pagination_parameters)
+
+
+@blp.route("/queues")
+@jwt_required()
+@admin_required
+@blp.response(200, QueueSchema(many=True))
+@blp.alt_response(403, description="Not an administrator")
+def queues():
+    """Every queue of the app, the dead-letter queue last: messages ready and unacknowledged,
+    dead letters stuck inside it (`messages_dlx`), consumers — from RabbitMQ's management API,
+    up to 5 s behind"""
+    try:
+        return queue_stats(current_app.config)
+    except requests.RequestException as exc:
+        abort(503, message=f"RabbitMQ's management API did not answer ({type(exc).__name__}); retry shortly.",
+              headers={"Retry-After": "5"})

@@ -223,3 +223,97 @@ def test_replaying_a_dead_job_whose_resume_was_deleted_ends_it_failed_not_dead_a
     # What it was about is gone: the user's action, not a failure on our side to dead-letter again.
     assert finished["state"] == "failed" and "deleted" in finished["last_error"]
     assert messages_for(job_id) == [] and client.get("/api/dlq", headers=admin["headers"]).json == []
+
+
+def _queues(client, admin) -> dict[str, dict]:
+    response = client.get("/api/dlq/queues", headers=admin["headers"])
+    assert response.status_code == 200, response.json
+    return {queue["name"]: queue for queue in response.json}
+
+
+def test_dlq_queues_lists_every_queue_of_the_app_with_its_consumers(client, admin, workers):
+    import celeryconfig
+
+    work_queues = [queue.name for queue in celeryconfig.task_queues]
+
+    def consumed():
+        queues = _queues(client, admin)
+        return queues if all(queues[name]["consumers"] >= 1 for name in work_queues) else None
+
+    # The management API's figures lag by its statistics interval (5 s).
+    queues = stack.wait_until(consumed, timeout=20, interval=0.5, what="a consumer on every work queue")
+    assert list(queues) == [*work_queues, DLQ]
+    assert all(queue["declared"] and queue["messages_dlx"] == 0 for queue in queues.values())
+    assert queues[DLQ]["consumers"] == 0
+    assert set(queues[DLQ]) == {"name", "declared", "messages_ready", "messages_unacknowledged", "messages_dlx",
+                                "consumers"}
+
+
+@pytest.fixture
+def stuck_dead_letter(workers, monkeypatch):
+    """A quorum queue of the app whose dead-letter exchange routes nowhere, holding one dead
+    letter the broker cannot deliver (what a broken binding of the dead-letter queue does)."""
+    import celeryconfig
+    from kombu import Queue
+
+    vhost, name = stack.TEST_VHOST, f"ops-quorum-{uuid.uuid4().hex[:6]}"
+    stack.management("PUT", f"/exchanges/{vhost}/{name}.dlx", json={"type": "fanout", "durable": True})
+    stack.management("PUT", f"/queues/{vhost}/{name}", json={"durable": True, "arguments": {
+        "x-queue-type": "quorum", "x-dead-letter-exchange": f"{name}.dlx",
+        "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}})
+    stack.management("POST", f"/exchanges/{vhost}/amq.default/publish", json={
+        "properties": {}, "routing_key": name, "payload": "poison", "payload_encoding": "string"})
+    [rejected] = stack.management("POST", f"/queues/{vhost}/{name}/get", json={
+        "count": 1, "ackmode": "reject_requeue_false", "encoding": "auto"}).json()
+    assert rejected["payload"] == "poison"
+    # The app's queues follow celeryconfig, so a queue added (or renamed) there is reported.
+    monkeypatch.setattr(celeryconfig, "task_queues", (*celeryconfig.task_queues, Queue(name)))
+    yield name
+    stack.management("DELETE", f"/queues/{vhost}/{name}")
+    stack.management("DELETE", f"/exchanges/{vhost}/{name}.dlx")
+
+
+def test_a_dead_letter_stuck_in_a_quorum_queue_shows_on_the_dlq_api_and_in_metrics(client, admin,
+                                                                                   stuck_dead_letter):
+    def stuck():
+        queue = _queues(client, admin)[stuck_dead_letter]
+        return queue if queue["messages_dlx"] == 1 else None
+
+    queue = stack.wait_until(stuck, timeout=20, interval=0.5, what="the dead letter counted in messages_dlx")
+    assert queue["declared"] and queue["messages_ready"] == 0 and queue["consumers"] == 0
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f'applytrack_queue_messages_dlx{{queue="{stuck_dead_letter}"}} 1.0' in text
+    assert 'applytrack_queue_messages_dlx{queue="extraction"} 0.0' in text
+    assert f'applytrack_queue_acks_total{{queue="{DLQ}"}}' in text
+
+
+def test_metrics_show_outbox_lag_and_jobs_running_past_their_time_limit(app, client, workers):
+    from sqlalchemy import text as sql
+
+    workers.relay.stop()  # so the unpublished job stays unpublished (the fixture restarts it)
+    late, stuck, retrying = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with app.app_context():
+        for job_id, state in ((late, "queued"), (stuck, "running"), (retrying, "queued")):
+            db.session.add(BackgroundJob(id=job_id, kind="analysis", subject_id=uuid.uuid4(), state=state))
+        db.session.commit()
+        db.session.execute(sql("UPDATE background_jobs SET updated_at = now() - interval '300 seconds' "
+                               "WHERE id = :id"), {"id": str(late)})
+        # Running for an hour: past any time limit. A retry not due yet is not lag.
+        db.session.execute(sql("UPDATE background_jobs SET started_at = now() - interval '1 hour' WHERE id = :id"),
+                           {"id": str(stuck)})
+        db.session.execute(sql("UPDATE background_jobs SET updated_at = now() - interval '1 hour', "
+                               "next_attempt_at = now() + interval '1 hour' WHERE id = :id"), {"id": str(retrying)})
+        db.session.commit()
+        try:
+            lines = client.get("/metrics").get_data(as_text=True).splitlines()
+        finally:
+            db.session.execute(sql("DELETE FROM background_jobs WHERE id IN (:a, :b, :c)"),
+                               {"a": str(late), "b": str(stuck), "c": str(retrying)})
+            db.session.commit()
+
+    def value(prefix: str) -> float:
+        return float(next(line for line in lines if line.startswith(prefix + " ")).split()[1])
+
+    assert 300 <= value('applytrack_outbox_oldest_unpublished_age_seconds{lane="interactive"}') < 400
+    assert value('applytrack_outbox_oldest_unpublished_age_seconds{lane="bulk"}') == 0
+    assert value("applytrack_jobs_running_past_limit") == 1

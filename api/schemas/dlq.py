@@ -67,3 +67,16 @@ class DeadLetterActionSchema(ma.Schema):
     source = ma.fields.String(metadata={"description": "api or cli"})
     at = ma.fields.DateTime()
     note = ma.fields.String(allow_none=True)
+
+
+class QueueSchema(ma.Schema):
+    name = ma.fields.String()
+    declared = ma.fields.Boolean(metadata={"description": "False: the broker has no such queue"})
+    messages_ready = ma.fields.Integer(attribute="ready", metadata={"description": "Waiting for a consumer"})
+    messages_unacknowledged = ma.fields.Integer(attribute="unacked",
+                                                metadata={"description": "Delivered, not yet acknowledged"})
+    messages_dlx = ma.fields.Integer(attribute="dlx", metadata={
+        "description": "Dead letters this quorum queue holds because the dead-letter exchange did not route "
+                       "them to the dead-letter queue (the broker retries every 3 minutes); always 0 for a "
+                       "classic queue. Above 0, dead letters are stuck: fix the dead-letter queue's binding"})
+    consumers = ma.fields.Integer(metadata={"description": "Worker consumers (0: nothing takes its messages)"})

@@ -8,8 +8,10 @@ from __future__ import annotations
 import http
 import logging
 
+from amqp.exceptions import ConnectionError as AMQPConnectionError
 from flask import Flask, jsonify
 from flask_smorest import Api as SmorestApi
+from kombu.exceptions import OperationalError as BrokerOperationalError
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -75,6 +77,18 @@ def register_error_handlers(app: Flask) -> None:
         log.error("database unavailable: %s", error.orig)
         return error_response(
             503, "The database is unavailable; please retry shortly.", headers={"Retry-After": "5"}
+        )
+
+    @app.errorhandler(BrokerOperationalError)
+    @app.errorhandler(AMQPConnectionError)
+    @app.errorhandler(ConnectionError)
+    def broker_unavailable(error: Exception):
+        # Only operators' DLQ actions talk to the broker during a request (everything else goes
+        # through the outbox): while it is down they get a clear "not now", never a hang or a 500.
+        db.session.rollback()
+        log.error("message broker unavailable: %s", error)
+        return error_response(
+            503, "The message broker is unavailable; please retry shortly.", headers={"Retry-After": "5"}
         )
 
     @app.errorhandler(StorageUnavailable)

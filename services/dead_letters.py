@@ -36,6 +36,8 @@ from models.mixins import utcnow
 
 log = logging.getLogger(__name__)
 
+# Seconds to reach the broker before a replay gives up (and the API answers 503).
+BROKER_TIMEOUT = 3.0
 # Headers Celery sets that must not follow a message back into its queue.
 STALE_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
                  "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason")
@@ -123,7 +125,8 @@ class DeadLetterQueue:
     @contextmanager
     def session(self) -> Iterator["_Browser"]:
         with self.celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=3)
+            # Fail fast while the broker is down: an operator's request answers 503, not a hang.
+            connection.ensure_connection(max_retries=1, interval_start=0.2, timeout=BROKER_TIMEOUT)
             channel = connection.channel()
             try:
                 yield _Browser(self.celery, connection, channel)
@@ -162,7 +165,7 @@ class _Browser:
             message.body, routing_key=original_queue(message), exchange=celeryconfig.EXCHANGE,
             headers=headers, content_type=message.content_type, content_encoding=message.content_encoding,
             delivery_mode=2, correlation_id=message.properties.get("correlation_id"), retry=True,
-            retry_policy={"max_retries": 3},
+            retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
         )
 
     def publish_fresh(self, job: BackgroundJob) -> None:

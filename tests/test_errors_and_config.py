@@ -147,3 +147,24 @@ def test_a_request_whose_database_connection_died_still_ends_cleanly(app, migrat
     # leaving the app context ran the session teardown against the dead connection: no error
     with app.app_context():
         assert db.session.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_dlq_replay_while_the_broker_is_unreachable_answers_503_at_once(migrated_database):
+    """The workload's faults found an operator's replay hanging past the client's patience while
+    RabbitMQ restarted; it is the one request that talks to the broker directly."""
+    import time
+    import uuid
+
+    from tests.conftest import Auth
+
+    app = create_app({**make_test_env(), "BROKER_URL": "amqp://guest:guest@127.0.0.1:1/nowhere"})
+    client = app.test_client()
+    email = f"ops-{uuid.uuid4().hex[:6]}@example.com"
+    assert app.test_cli_runner().invoke(args=["users", "create-admin", email, "--password", "a-long-enough-passphrase"]
+                                        ).exit_code == 0
+    admin = Auth(client).headers(email)
+    started = time.monotonic()
+    response = client.post("/api/dlq/requeue", json={"kind": "analysis", "limit": 10}, headers=admin)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5", response.json
+    assert "broker" in response.json["message"]
+    assert time.monotonic() - started < 8

@@ -374,7 +374,7 @@ def _answer_problem(event: Event, context: Context) -> str | None:
     if event.error == "timeout":
         return "no answer within the client's patience"
     if event.error == "connection":
-        return None if _api_was_down(context.history.faults, event.started) else "connection refused or reset"
+        return None if _api_was_down(context.history.faults, event) else "connection refused or reset"
     documented = context.spec["paths"].get(event.route, {}).get(event.method.lower(), {}).get("responses", {})
     if event.status >= 500 and not (event.status == 503 and event.retry_after):
         return f"{event.status}"
@@ -385,9 +385,11 @@ def _answer_problem(event: Event, context: Context) -> str | None:
     return None
 
 
-def _api_was_down(faults: list[FaultWindow], moment: float) -> bool:
-    return any(window.name == APIKilled.name and window.started <= moment
-               <= (window.ended or moment) + API_RESTART_GRACE for window in faults)
+def _api_was_down(faults: list[FaultWindow], event: Event) -> bool:
+    """The request overlapped an API kill: sent while it was down, or in flight when it came
+    (a SIGKILLed server resets the connections it was serving)."""
+    return any(window.name == APIKilled.name and event.started <= (window.ended or event.started) + API_RESTART_GRACE
+               and (event.ended or event.started) >= window.started for window in faults)
 
 
 def no_dead_without_faults(observation: Observation, context: Context) -> Iterator[Violation]:

@@ -10,6 +10,8 @@ APP_ENV                     choice    ``development`` | ``production`` | ``testi
 DATABASE_URL                url       postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack
 BROKER_URL                  url       amqp://guest:guest@127.0.0.1:5672/applytrack (its own vhost,
                                       created by scripts/ensure_services.sh)
+RABBITMQ_MANAGEMENT_URL     url       http://<BROKER_URL's host>:15672/api — queue figures for
+                                      /metrics and GET /api/dlq/queues (BROKER_URL's login)
 JWT_SECRET_KEY              str       required (>= 32 chars) in production; development keeps
                                       a random one in ``instance/dev-jwt-secret``
 JWT_ACCESS_TOKEN_MINUTES    int       15
@@ -191,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "BROKER_URL": _env_str(env, "BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/applytrack"),
+        "RABBITMQ_MANAGEMENT_URL": _env_str(env, "RABBITMQ_MANAGEMENT_URL", ""),
         "JWT_SECRET_KEY": jwt_secret,
         "JWT_ACCESS_TOKEN_MINUTES": _env_int(env, "JWT_ACCESS_TOKEN_MINUTES", 15, minimum=1),
         "JWT_REFRESH_TOKEN_DAYS": _env_int(env, "JWT_REFRESH_TOKEN_DAYS", 30, minimum=1),

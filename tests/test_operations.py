@@ -317,3 +317,10 @@ def test_metrics_show_outbox_lag_and_jobs_running_past_their_time_limit(app, cli
     assert 300 <= value('applytrack_outbox_oldest_unpublished_age_seconds{lane="interactive"}') < 400
     assert value('applytrack_outbox_oldest_unpublished_age_seconds{lane="bulk"}') == 0
     assert value("applytrack_jobs_running_past_limit") == 1
+
+
+def test_dlq_queues_answers_503_while_the_management_api_is_unreachable(admin, migrated_database):
+    broken = create_app({**make_test_env(), "RABBITMQ_MANAGEMENT_URL": "http://127.0.0.1:1/api"}).test_client()
+    response = broken.get("/api/dlq/queues", headers=admin["headers"])
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "management API" in response.json["message"]

@@ -111,8 +111,13 @@ def test_queue_names_in_rules_and_dashboard_are_the_apps():
     from services.metrics import app_queues
 
     text = "\n".join([rule["expr"] for rule in rules()] + dashboard_expressions())
-    named = set(re.findall(r'queue\s*(?:=|!=)\s*"([^"]+)"', text))
-    assert named and named <= set(app_queues()), sorted(named - set(app_queues()))
+    matchers = set(re.findall(r'queue\s*(=~|!~|=|!=)\s*"([^"]+)"', text)) - {("=~", "$queue")}
+    assert matchers
+    for operator, value in matchers:
+        matching = [queue for queue in app_queues() if (re.fullmatch(value, queue) if "~" in operator
+                                                          else value == queue)]
+        # A single pattern picks the dead-letter queue or one work queue; nothing else is named.
+        assert len(matching) == 1, (operator, value, app_queues())
 
 
 def test_the_dashboard_takes_its_prometheus_as_a_variable():

@@ -8,7 +8,8 @@ Reliability choices, with the reasons in ../shared/QUEUE.md:
 - a lost worker's message is redelivered (``task_reject_on_worker_lost``); the job record counts
   attempts in the database and dead-letters a message that keeps killing workers;
 - prefetch 1: a worker reserves one message per process, so a slow task never holds others;
-- classic durable queues with a dead-letter exchange, declared in code (tasks/topology.py);
+- quorum queues with at-least-once dead-lettering and a delivery limit, declared in code
+  (tasks/topology.py) from the one definition below, by publishers and workers alike;
 - no countdowns: a retry waits in the outbox until due (tasks/base.py), so no message is held
   in a worker or a delayed exchange.
 """
@@ -57,10 +58,22 @@ worker_consumer = "tasks.consumer:Consumer"
 broker_connection_max_retries = None
 
 EXCHANGE = Exchange("applytrack", type="direct", durable=True)
-DEAD_LETTER_EXCHANGE = Exchange("applytrack.dlx", type="fanout", durable=True)
-DEAD_LETTER_QUEUE = Queue(
-    "applytrack.dead-letter", DEAD_LETTER_EXCHANGE, routing_key="", durable=True
-)
+
+# Quorum queues (Raft-replicated; ../shared/QUEUE.md): every work queue dead-letters
+# at-least-once, which RabbitMQ honours only with reject-publish overflow (any other overflow
+# silently falls back to at-most-once), and bounds a poison message at the broker after
+# DELIVERY_LIMIT redeliveries (3.10 has no default); the job's attempt count in the database
+# (max TASK_MAX_RETRIES + 3) is the first bound, so the broker's must stay above it. A queue's
+# type cannot change in place, so this generation has names of its own; the classic one it
+# replaces is LegacyTopology below (`flask queues migrate` moves what it still holds).
+DELIVERY_LIMIT = 20
+EXTRACTION_QUEUE = "applytrack.extraction"
+ANALYSIS_QUEUE = "applytrack.analysis"
+BULK_ANALYSIS_QUEUE = "applytrack.analysis_bulk"
+MAINTENANCE_QUEUE = "applytrack.maintenance"
+DEAD_LETTER_EXCHANGE = Exchange("applytrack.dead-letters", type="fanout", durable=True)
+DEAD_LETTER_QUEUE = Queue("applytrack.dead-letters", DEAD_LETTER_EXCHANGE, routing_key="", durable=True,
+                          queue_arguments={"x-queue-type": "quorum"})
 
 
 def _work_queue(name: str) -> Queue:
@@ -69,7 +82,13 @@ def _work_queue(name: str) -> Queue:
         EXCHANGE,
         routing_key=name,
         durable=True,
-        queue_arguments={"x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name},
+        queue_arguments={
+            "x-queue-type": "quorum",  # Celery must see it too, or it asks for a global QoS (540)
+            "x-dead-letter-exchange": DEAD_LETTER_EXCHANGE.name,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+            "x-delivery-limit": DELIVERY_LIMIT,
+        },
     )
 
 
@@ -77,21 +96,45 @@ def _work_queue(name: str) -> Queue:
 # bulk re-analysis has a lane of its own (its own workers) so it never delays a user waiting on
 # "analysis". The dead-letter queue is deliberately absent: no worker consumes it.
 task_queues = (
-    _work_queue("extraction"),
-    _work_queue("analysis"),
-    _work_queue("analysis_bulk"),
-    _work_queue("maintenance"),
+    _work_queue(EXTRACTION_QUEUE),
+    _work_queue(ANALYSIS_QUEUE),
+    _work_queue(BULK_ANALYSIS_QUEUE),
+    _work_queue(MAINTENANCE_QUEUE),
 )
-task_default_queue = "extraction"
+task_default_queue = EXTRACTION_QUEUE
 task_default_exchange = EXCHANGE.name
-task_default_routing_key = "extraction"
+task_default_routing_key = EXTRACTION_QUEUE
 task_create_missing_queues = False
 task_routes = {
-    "resumes.*": {"queue": "extraction", "routing_key": "extraction"},
-    "analysis.*": {"queue": "analysis", "routing_key": "analysis"},  # bulk jobs name analysis_bulk
-    "bulk.*": {"queue": "analysis_bulk", "routing_key": "analysis_bulk"},
-    "maintenance.*": {"queue": "maintenance", "routing_key": "maintenance"},
+    "resumes.*": {"queue": EXTRACTION_QUEUE, "routing_key": EXTRACTION_QUEUE},
+    "analysis.*": {"queue": ANALYSIS_QUEUE, "routing_key": ANALYSIS_QUEUE},  # bulk jobs name their own
+    "bulk.*": {"queue": BULK_ANALYSIS_QUEUE, "routing_key": BULK_ANALYSIS_QUEUE},
+    "maintenance.*": {"queue": MAINTENANCE_QUEUE, "routing_key": MAINTENANCE_QUEUE},
 }
+
+
+_SUCCESSOR_DEAD_LETTER_QUEUE = DEAD_LETTER_QUEUE.name
+
+
+class LegacyTopology:
+    """The classic queues of the release before quorum queues, exactly as it declared them (a
+    redeclaration with other arguments is refused), and where each one's messages go now."""
+
+    DEAD_LETTER_EXCHANGE = Exchange("applytrack.dlx", type="fanout", durable=True)
+    DEAD_LETTER_QUEUE = Queue("applytrack.dead-letter", DEAD_LETTER_EXCHANGE, routing_key="", durable=True)
+    WORK_QUEUES = {
+        legacy: Queue(legacy, EXCHANGE, routing_key=legacy, durable=True,
+                      queue_arguments={"x-dead-letter-exchange": "applytrack.dlx"})
+        for legacy in ("extraction", "analysis", "analysis_bulk", "maintenance")
+    }
+    SUCCESSORS = {"extraction": EXTRACTION_QUEUE, "analysis": ANALYSIS_QUEUE, "analysis_bulk": BULK_ANALYSIS_QUEUE,
+                  "maintenance": MAINTENANCE_QUEUE, "applytrack.dead-letter": _SUCCESSOR_DEAD_LETTER_QUEUE}
+
+
+# During the switch from the classic queues, workers also consume them (README, "Moving to
+# quorum queues"): LEGACY_QUEUES=consume, then e.g. -Q applytrack.analysis,analysis.
+if os.environ.get("LEGACY_QUEUES") == "consume":
+    task_queues = (*task_queues, *LegacyTopology.WORK_QUEUES.values())
 
 
 def _every(name: str, default: float) -> float:
@@ -113,6 +156,7 @@ beat_schedule = {
         ("republish_unpublished", "SCHEDULE_REPUBLISH_SECONDS", 60),
         ("requeue_stuck_jobs", "SCHEDULE_STUCK_JOBS_SECONDS", 300),
         ("rescue_stranded_jobs", "SCHEDULE_RESCUE_SECONDS", 120),
+        ("reconcile_dead_letters", "SCHEDULE_RECONCILE_DLQ_SECONDS", 300),
         ("purge_expired_sessions", "SCHEDULE_PURGE_SESSIONS_SECONDS", 3600),
         ("remove_orphan_files", "SCHEDULE_ORPHAN_FILES_SECONDS", 3600),
         ("flag_follow_ups", "SCHEDULE_FOLLOW_UPS_SECONDS", 3600),

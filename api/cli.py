@@ -29,6 +29,19 @@ def register_commands(app: Flask) -> None:
         names = declare_topology(current_app.extensions["celery"])
         click.echo("declared: " + ", ".join(names))
 
+    @queues.command("migrate")
+    def migrate() -> None:
+        """Move what the classic queues of the previous release hold into the quorum queues
+        (with confirms), then delete them; safe to run again (README, "Moving to quorum queues")."""
+        from tasks.migration import migrate as migrate_queues
+
+        report = migrate_queues(current_app.extensions["celery"], out=click.echo)
+        moved = sum(report.moved.values())
+        click.echo(f"moved={moved} deleted={','.join(report.deleted) or '-'} "
+                   f"left={','.join(report.left) or '-'}")
+        if not report.done:
+            raise SystemExit(1)
+
     @app.cli.group("dlq")
     def dlq() -> None:
         """The dead-letter queue."""

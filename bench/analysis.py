@@ -130,14 +130,14 @@ def main() -> None:
 
     llm = start_fake_llm()
     env = llm_bench_env()
-    worker = {"queues": "analysis", "pool": "threads", "concurrency": args.concurrency}
+    worker = {"queues": "applytrack.analysis", "pool": "threads", "concurrency": args.concurrency}
     ceiling = args.concurrency / LLM_LATENCY
     results = {}
     try:
         for workers in (1, 2):
             figures = []
             # One extraction process reads the resume once, then idles.
-            extraction = {"queues": "extraction", "concurrency": 1, "name": "bench-extraction"}
+            extraction = {"queues": "applytrack.extraction", "concurrency": 1, "name": "bench-extraction"}
             analysis_workers = [{**worker, "name": f"bench-analysis-{i}"} for i in range(workers)]
             with running_system(env, workers=[extraction, *analysis_workers]) as system:
                 resume_id, job_id = prepare(system)

@@ -41,6 +41,7 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+import celeryconfig
 from tests.support import stack
 from tests.support.fake_llm import FakeLLM
 
@@ -55,7 +56,7 @@ RESUMES = ["ocv_word_quartz_sample.pdf", "rm_latex_plain_john_doe.pdf", "ocv_wea
            "or_word_quartz_laverne.pdf", "or_reactpdf_openresume.pdf"]
 LISTINGS = ["rm_e2e_en_backend-eng.txt", "rm_e2e_en_ml-eng.txt", "indeed2020_backend_developer.txt",
             "indeed2020_data_scientist.txt"]
-QUEUES = ("extraction", "analysis", "applytrack.dead-letter")
+QUEUES = (celeryconfig.EXTRACTION_QUEUE, celeryconfig.ANALYSIS_QUEUE, celeryconfig.DEAD_LETTER_QUEUE.name)
 TERMINAL = ("succeeded", "failed", "dead")
 
 
@@ -234,13 +235,13 @@ class System:
                     "--graceful-timeout", "5", "--preload", "wsgi:app"],
             api_env, log_dir, ready_marker="Booting worker")
         self.relay = stack.relay(env, log_dir)
-        self.extraction = stack.worker(env, log_dir, queues="extraction", concurrency=2, name="chaos-extraction")
-        self.analysis = stack.worker(env, log_dir, queues="analysis", pool="threads", concurrency=8,
+        self.extraction = stack.worker(env, log_dir, queues="applytrack.extraction", concurrency=2, name="chaos-extraction")
+        self.analysis = stack.worker(env, log_dir, queues="applytrack.analysis", pool="threads", concurrency=8,
                                      name="chaos-analysis")
         self.extras: list[stack.ManagedProcess] = []
         if bulk_and_beat:
             self.extras = [
-                stack.worker(env, log_dir, queues="analysis_bulk,maintenance", pool="threads", concurrency=4,
+                stack.worker(env, log_dir, queues="applytrack.analysis_bulk,applytrack.maintenance", pool="threads", concurrency=4,
                              name="chaos-bulk", nice=10),
                 stack.ManagedProcess("beat", [str(BIN / "flask"), "--app", "wsgi", "beat"], env, log_dir,
                                      ready_marker="scheduler lock"),

@@ -93,7 +93,7 @@ def main() -> None:
     results: dict[str, list[float]] = {k: [] for k in
                                        ("bare1", "bare2", "ours1", "lat_p50", "lat_max", "bare_file_p50", "queue", "drain")}
     env = bench_env(EXTRACTION_TIME_LIMIT="60")
-    with running_system(env, workers=[{"queues": "extraction", "concurrency": 2, "name": "bench-extraction"}]) as system:
+    with running_system(env, workers=[{"queues": "applytrack.extraction", "concurrency": 2, "name": "bench-extraction"}]) as system:
         for _run in range(args.runs):
             results["bare1"].append(rate(bare_pdfplumber))
             results["bare2"].append(rate(bare_pdfplumber, processes=2))

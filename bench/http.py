@@ -214,9 +214,9 @@ def check_enqueue(engine, locations: list[str], started_at, *, drain_timeout: fl
     missing = [a for a in accepted if a not in jobs_per_analysis]
     not_one_job = [a for a, n in jobs_per_analysis.items() if n != 1]
     created = len(jobs_per_analysis)
-    stack.wait_until(lambda: stack.queue_depth("analysis", vhost=harness.BENCH_VHOST) >= created,
+    stack.wait_until(lambda: stack.queue_depth("applytrack.analysis", vhost=harness.BENCH_VHOST) >= created,
                      timeout=30, what="the broker to count every published message")
-    in_broker = stack.queue_depth("analysis", vhost=harness.BENCH_VHOST)
+    in_broker = stack.queue_depth("applytrack.analysis", vhost=harness.BENCH_VHOST)
     return {"accepted": len(accepted), "created": created, "missing": len(missing), "not_one_job": len(not_one_job),
             "in_broker": in_broker, "drain_seconds": drain_seconds}
 
@@ -289,7 +289,7 @@ def main() -> None:
                     loads["floor_enqueue"] = run_wrk(ceiling.base_url, floor_enqueue, duration=args.duration,
                                                      connections=args.connections)
                 if "analyze" in args.only:
-                    purge("analysis")
+                    purge("applytrack.analysis")
                     started = _db_now(engine)
                     loads["analyze"] = run_wrk(system.base_url, analyze, duration=args.duration,
                                                connections=args.connections)

@@ -32,8 +32,8 @@ def main() -> None:
 
     llm = start_fake_llm()
     env = llm_bench_env()
-    workers = [{"queues": "extraction", "concurrency": 1, "name": "bench-extraction"},
-               {"queues": "analysis", "pool": "threads", "concurrency": 8, "name": "bench-analysis"},
+    workers = [{"queues": "applytrack.extraction", "concurrency": 1, "name": "bench-extraction"},
+               {"queues": "applytrack.analysis", "pool": "threads", "concurrency": 8, "name": "bench-analysis"},
                {"queues": "analysis_bulk,maintenance", "pool": "threads", "concurrency": 4, "name": "bench-bulk",
                 "nice": 10}]
     figures: dict[str, list[float]] = {k: [] for k in ("idle_p50", "idle_p99", "busy_p50", "busy_p99", "bulk_rate",

@@ -19,7 +19,7 @@ from bench.analysis import prepare, succeeded
 from bench.harness import bench_env, machine_description, now, running_system, write_section
 from tests.support import stack
 
-WORKER = {"queues": "analysis", "pool": "threads", "concurrency": 4, "name": "soak-analysis"}
+WORKER = {"queues": "applytrack.analysis", "pool": "threads", "concurrency": 4, "name": "soak-analysis"}
 
 
 def rss_mb(pid: int) -> float:
@@ -60,7 +60,7 @@ def main() -> None:
 
     env = bench_env(ANALYZER="local")
     engine = create_engine(env["DATABASE_URL"])
-    extraction = {"queues": "extraction", "concurrency": 1, "name": "soak-extraction"}
+    extraction = {"queues": "applytrack.extraction", "concurrency": 1, "name": "soak-extraction"}
     samples: list[tuple[int, float]] = []
     accepted: list[str] = []
     with running_system(env, workers=[extraction, WORKER]) as system:
@@ -93,7 +93,7 @@ def main() -> None:
                 "WHERE a.id = ANY(CAST(:ids AS uuid[]))"), {"ids": accepted}).all()
             created = connection.execute(text(
                 "SELECT count(*) FROM analyses WHERE resume_id = :r"), {"r": resume_id}).scalar_one()
-        in_queue = stack.queue_depth("analysis", vhost="applytrack_bench")
+        in_queue = stack.queue_depth("applytrack.analysis", vhost="applytrack_bench")
     states = {}
     for _id, state, _attempts in rows:
         states[state] = states.get(state, 0) + 1

@@ -14,6 +14,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, St
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from celeryconfig import BULK_ANALYSIS_QUEUE
 from models import db
 from models.mixins import Timestamps, UUIDPrimaryKey, utcnow
 
@@ -67,7 +68,7 @@ TASK_NAMES = {
     JobKind.MAINTENANCE.value: "maintenance.run",
 }
 # Bulk analyses go to their own queue; everything else is routed by task name.
-BULK_QUEUES = {JobKind.ANALYSIS.value: "analysis_bulk"}
+BULK_QUEUES = {JobKind.ANALYSIS.value: BULK_ANALYSIS_QUEUE}
 
 
 class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):

@@ -24,6 +24,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import bindparam, func, select
 
+import celeryconfig
 from models import BackgroundJob, JobKind, JobState, Lane, db
 from services import llm_budget, shared_store
 
@@ -96,7 +97,7 @@ def check_analysis_capacity(user_id: uuid.UUID, analyzer: str) -> None:
         raise Overloaded(
             429, f"You have {mine} analyses still waiting or running (the limit is "
                  f"{config['USER_MAX_ANALYSIS_BACKLOG']}); try again when some have finished.", retry_after=30)
-    depth = queue_depth("analysis")
+    depth = queue_depth(celeryconfig.ANALYSIS_QUEUE)
     limit = config["ANALYSIS_MAX_BACKLOG"]
     if depth is not None and depth >= limit:
         # Rough time to drain: the waiting messages at the rate the pool usually manages.
@@ -163,7 +164,7 @@ def _window(item: RateLimitItem) -> str:
 def bulk_allowance() -> int:
     """How many more bulk jobs the outbox may publish now: enough to keep the bulk queue at
     BULK_QUEUE_TARGET messages (0 when the broker cannot say: they wait, nothing is lost)."""
-    depth = _broker_depth("analysis_bulk")
+    depth = _broker_depth(celeryconfig.BULK_ANALYSIS_QUEUE)
     if depth is None:
         return 0
     return max(0, current_app.config["BULK_QUEUE_TARGET"] - depth)

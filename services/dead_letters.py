@@ -1,7 +1,7 @@
 """The dead-letter queue, for operators: see what died, replay it, or discard it — one
 implementation behind both the admin API and scripts/replay_dlq.py, so they always agree.
 
-A job is dead exactly when its message was rejected into ``applytrack.dead-letter``; the
+A job is dead exactly when its message was rejected into ``applytrack.dead-letters``; the
 database row says why (its failures) and the broker holds the message. Replaying a job:
 
 1. resets the job (state queued, attempts 0, no stale errors on its subject) and records who
@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from fnmatch import fnmatch
 
 from celery import Celery
 from sqlalchemy import Select, func, select
@@ -102,6 +103,7 @@ class Outcome:
     requeued: list[uuid.UUID] = field(default_factory=list)
     discarded: list[uuid.UUID] = field(default_factory=list)
     stale_removed: list[uuid.UUID] = field(default_factory=list)
+    dead_lettered_by_broker: list[uuid.UUID] = field(default_factory=list)  # found dead, now recorded
     not_in_broker: list[uuid.UUID] = field(default_factory=list)
     unknown_messages: int = 0
 
@@ -110,6 +112,7 @@ class Outcome:
             "requeued": [str(i) for i in self.requeued],
             "discarded": [str(i) for i in self.discarded],
             "stale_messages_removed": [str(i) for i in self.stale_removed],
+            "dead_lettered_by_broker": [str(i) for i in self.dead_lettered_by_broker],
             "replayed_without_broker_message": [str(i) for i in self.not_in_broker],
             "unknown_messages": self.unknown_messages,
         }
@@ -182,11 +185,15 @@ def message_job_id(message) -> uuid.UUID | None:
 
 
 def original_queue(message) -> str:
+    """The queue a dead letter died in (its successor, for one of the classic queues of the
+    previous release), else the one its task is routed to."""
     deaths = (message.headers or {}).get("x-death") or []
     if deaths and deaths[0].get("queue"):
-        return deaths[0]["queue"]
+        queue = deaths[0]["queue"]
+        return celeryconfig.LegacyTopology.SUCCESSORS.get(queue, queue)
     task = (message.headers or {}).get("task", "")
-    return "analysis" if task.startswith("analysis.") else "extraction"
+    routes = (route["queue"] for pattern, route in celeryconfig.task_routes.items() if fnmatch(task, pattern))
+    return next(routes, celeryconfig.task_default_queue)
 
 
 def dead_lettered_at(message) -> datetime | None:
@@ -259,7 +266,9 @@ def act(celery: Celery, jobs: list[BackgroundJob], action: str, *, actor: str, s
                 discard(job, job_messages, actor=actor, source=source, outcome=outcome, note=note)
             if rate:
                 time.sleep(1 / rate)
-        outcome.stale_removed.extend(_drop_stale_copies(messages, wanted))
+        stale, buried = _settle_unmatched(messages, wanted)
+        outcome.stale_removed.extend(stale)
+        outcome.dead_lettered_by_broker.extend(buried)
         outcome.unknown_messages = len(messages.get(None, []))
     return outcome
 
@@ -277,18 +286,54 @@ def broker_view(celery: Celery) -> dict[uuid.UUID | None, list[dict]]:
     return view
 
 
-def _drop_stale_copies(messages: dict[uuid.UUID, list], handled: set[uuid.UUID]) -> list[uuid.UUID]:
-    """Ack dead messages of jobs already replayed or discarded (a run that stopped before its ack)."""
+def _settle_unmatched(messages: dict[uuid.UUID, list], handled: set[uuid.UUID]) -> tuple[list, list]:
+    """Dead messages that no action of this run was about. A stale copy (its job was replayed,
+    discarded or finished since: a run that stopped before its ack) is acked. A message the
+    broker dead-lettered on its own (the queue's delivery limit: it kept killing workers, or
+    kept coming back while the database was down) whose job is still unfinished makes that job
+    dead, so that it is listed and replayed like any other. Returns (stale, buried) job ids."""
     candidates = [job_id for job_id in messages if job_id is not None and job_id not in handled]
     if not candidates:
-        return []
-    settled = db.session.scalars(
-        select(BackgroundJob.id).where(
-            BackgroundJob.id.in_(candidates),
-            (BackgroundJob.state != JobState.DEAD.value) | BackgroundJob.discarded_at.is_not(None),
-        )
-    ).all()
-    for job_id in settled:
-        for message in messages[job_id]:
-            message.ack()
-    return list(settled)
+        return [], []
+    stale, buried = [], []
+    for job in db.session.scalars(select(BackgroundJob).where(BackgroundJob.id.in_(candidates))):
+        if job.state == JobState.DEAD.value and job.discarded_at is None:
+            continue  # waiting for an operator
+        if job.is_terminal or job.discarded_at is not None:
+            for message in messages[job.id]:
+                message.ack()
+            stale.append(job.id)
+        elif any(death_reason(message) == "delivery_limit" for message in messages[job.id]):
+            _bury_dead_lettered_by_broker(job.id)
+            buried.append(job.id)
+    return stale, buried
+
+
+def death_reason(message) -> str | None:
+    deaths = (message.headers or {}).get("x-death") or []
+    return deaths[0].get("reason") if deaths else None
+
+
+def _bury_dead_lettered_by_broker(job_id: uuid.UUID) -> None:
+    from services import analyses, bulk, jobs, resumes
+
+    on_failure = {JobKind.RESUME_EXTRACTION.value: resumes.extraction_failed, JobKind.ANALYSIS.value:
+                  analyses.analysis_failed, JobKind.BULK_EXPANSION.value: bulk.expansion_failed}
+    limit = celeryconfig.DELIVERY_LIMIT
+    job = jobs.bury(job_id, BrokerDeadLettered(f"the broker dead-lettered its message after {limit} redeliveries"))
+    if job.kind in on_failure:
+        on_failure[job.kind](job, jobs.PROCESSING_ERROR, "Processing failed because of a problem on our side; "
+                             "it has been reported and can be retried by an operator.")
+    db.session.commit()
+    log.error("job %s: dead-lettered by the broker (delivery limit); recorded as dead", job_id)
+
+
+class BrokerDeadLettered(Exception):
+    """The queue's delivery limit moved the message to the dead-letter queue."""
+
+
+def reconcile(celery: Celery) -> dict:
+    """What the dead-letter queue holds against what the database says (maintenance)."""
+    with DeadLetterQueue(celery).session() as browser:
+        stale, buried = _settle_unmatched(browser.by_job(), set())
+    return {"stale_messages_removed": len(stale), "dead_lettered_by_broker": len(buried)}

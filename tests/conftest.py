@@ -198,10 +198,10 @@ class Stack:
         self.log_dir = log_dir
         self.relay = stack.relay(env, log_dir)
         self.worker = stack.worker(env, log_dir, name="extraction-main")
-        self.analysis_worker = stack.worker(env, log_dir, queues="analysis", pool="threads", concurrency=8,
+        self.analysis_worker = stack.worker(env, log_dir, queues="applytrack.analysis", pool="threads", concurrency=8,
                                             name="analysis-main")
         # The low-priority lane and the periodic tasks have workers of their own.
-        self.bulk_worker = stack.worker(env, log_dir, queues="analysis_bulk,maintenance", pool="threads",
+        self.bulk_worker = stack.worker(env, log_dir, queues="applytrack.analysis_bulk,applytrack.maintenance", pool="threads",
                                         concurrency=4, name="bulk-main", nice=10)
 
     def processes(self):

@@ -186,11 +186,11 @@ def test_llm_retries_exhausted_dead_letter_the_analysis(llm_client, user, extrac
     assert analysis["state"] == "dead" and analysis["attempts"] == 4
     assert analysis["failure_reason"] == "processing_error" and "RateLimitError" in analysis["last_error"]
     letters = stack.wait_until(
-        lambda: [m for m in stack.peek_messages("applytrack.dead-letter")
+        lambda: [m for m in stack.peek_messages("applytrack.dead-letters")
                  if m["properties"]["headers"]["id"] == analysis["background_job_id"]],
         timeout=10, what="the dead letter",
     )
-    assert letters[0]["properties"]["headers"]["x-death"][0]["queue"] == "analysis"
+    assert letters[0]["properties"]["headers"]["x-death"][0]["queue"] == "applytrack.analysis"
 
 
 def test_llm_authentication_errors_are_not_retried(llm_client, user, extracted_resume, llm):

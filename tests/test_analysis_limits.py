@@ -131,7 +131,7 @@ def budgeted(migrated_database, fake_llm, workers, one_analysis_cost, tmp_path):
     env = {**make_test_env(), **llm_env(fake_llm), "LLM_PRICE_INPUT_PER_MTOK": PRICE,
            "LLM_PRICE_OUTPUT_PER_MTOK": PRICE, "LLM_DAILY_BUDGET_USD": str(budget)}
     workers.analysis_worker.stop()
-    worker = stack.worker(env, tmp_path, queues="analysis", pool="threads", concurrency=1, name="budget-worker")
+    worker = stack.worker(env, tmp_path, queues="applytrack.analysis", pool="threads", concurrency=1, name="budget-worker")
     worker.start()
     try:
         yield create_app(env).test_client(), budget

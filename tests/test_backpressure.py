@@ -41,13 +41,13 @@ def test_a_full_analysis_queue_answers_503_with_retry_after(migrated_database, w
     resume_id, job_ids = _setup(client, headers, 4)
     for job_id in job_ids[:3]:
         assert client.post(f"/api/resumes/{resume_id}/analyze", json={"job_id": job_id}, headers=headers).status_code == 202
-    stack.wait_until(lambda: stack.queue_depth("analysis") >= 3, timeout=10, what="3 messages in the analysis queue")
+    stack.wait_until(lambda: stack.queue_depth("applytrack.analysis") >= 3, timeout=10, what="3 messages in the analysis queue")
     refused = client.post(f"/api/resumes/{resume_id}/analyze", json={"job_id": job_ids[3]}, headers=headers)
     assert refused.status_code == 503 and int(refused.headers["Retry-After"]) >= 5
     assert "queue is full" in refused.json["message"]
     assert client.get(f"/api/resumes/{resume_id}", headers=headers).status_code == 200
     assert client.post("/api/jobs", json={"company": "Still", "title": "Works"}, headers=headers).status_code == 201
     workers.analysis_worker.start()
-    stack.wait_until(lambda: stack.queue_depth("analysis") == 0, timeout=30, what="the queue to drain")
+    stack.wait_until(lambda: stack.queue_depth("applytrack.analysis") == 0, timeout=30, what="the queue to drain")
     accepted = client.post(f"/api/resumes/{resume_id}/analyze", json={"job_id": job_ids[3]}, headers=headers)
     assert accepted.status_code == 202

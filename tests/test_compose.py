@@ -23,8 +23,8 @@ README = ROOT / "README.md"
 REQUIRED_SERVICES = {"postgres", "rabbitmq", "migrate", "api", "relay", "extraction-worker", "analysis-worker",
                      "bulk-worker", "beat", "flower"}
 ONE_SHOT = {"migrate"}
-WORKER_QUEUES = {"extraction-worker": "extraction", "analysis-worker": "analysis",
-                 "bulk-worker": "analysis_bulk,maintenance"}
+WORKER_QUEUES = {"extraction-worker": "applytrack.extraction", "analysis-worker": "applytrack.analysis",
+                 "bulk-worker": "applytrack.analysis_bulk,applytrack.maintenance"}
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 SECRETS = {"POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "JWT_SECRET_KEY", "FLOWER_BASIC_AUTH"}
 # Read only by the postgres and rabbitmq images (their users' passwords) and by Flower.

@@ -80,7 +80,8 @@ def test_flower_sees_the_workers_and_a_finished_extraction(flower, workers, clie
     nodes = stack.wait_until(lambda: inspected(flower, prefixes), timeout=DISCOVERY_TIMEOUT, interval=0.5,
                              what="Flower to inspect both workers")
     queues = {node.split("@")[0]: {queue["name"] for queue in info["active_queues"]} for node, info in nodes.items()}
-    assert queues == {workers.worker.name: {"extraction"}, workers.analysis_worker.name: {"analysis"}}
+    assert queues == {workers.worker.name: {celeryconfig.EXTRACTION_QUEUE},
+                      workers.analysis_worker.name: {celeryconfig.ANALYSIS_QUEUE}}
 
 
 def test_flower_reads_queue_lengths_from_the_management_api(flower, workers):
@@ -88,7 +89,7 @@ def test_flower_reads_queue_lengths_from_the_management_api(flower, workers):
     names = [queue["name"] for queue in queues]
     # One entry per queue that workers consume, from the test vhost only; the dead-letter queue
     # has no consumer, so Flower never lists it (flower #559).
-    assert len(names) == len(set(names)) and {"extraction", "analysis"} <= set(names)
+    assert len(names) == len(set(names)) and {celeryconfig.EXTRACTION_QUEUE, celeryconfig.ANALYSIS_QUEUE} <= set(names)
     assert set(names) <= {queue.name for queue in celeryconfig.task_queues}
     assert {queue["vhost"] for queue in queues} == {stack.TEST_VHOST}
     assert all(isinstance(q["messages"], int) for q in queues)

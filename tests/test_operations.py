@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+import celeryconfig
 from api import create_app
 from models import BackgroundJob, db
 from services import dead_letters
@@ -13,7 +14,7 @@ from tests.conftest import (PASSWORD, REALDATA, bearer, make_test_env, upload, w
                             wait_for_job)
 from tests.support import stack
 
-DLQ = "applytrack.dead-letter"
+DLQ = celeryconfig.DEAD_LETTER_QUEUE.name
 ML_RESUME = (REALDATA / "resumes" / "rm_latex_moderncv_harvey_dent_mle.pdf").read_bytes()
 ML_LISTING = (REALDATA / "jobs" / "rm_e2e_en_ml-eng.txt").read_text()
 
@@ -183,7 +184,7 @@ def test_metrics_expose_requests_jobs_and_every_queue_with_the_dead_letter_age(c
     text = client.get("/metrics").get_data(as_text=True)
     assert 'applytrack_http_request_duration_seconds_bucket{le="0.1",method="GET",route="/api/jobs",status="200"}' in text
     assert 'applytrack_jobs{kind="analysis",state="dead"} 1.0' in text
-    for queue in ("extraction", "analysis", DLQ):
+    for queue in (celeryconfig.EXTRACTION_QUEUE, celeryconfig.ANALYSIS_QUEUE, DLQ):
         assert f'applytrack_queue_messages{{queue="{queue}"}}' in text
     age = next(line for line in text.splitlines() if line.startswith("applytrack_dead_letter_oldest_age_seconds "))
     assert float(age.split()[1]) >= 0
@@ -283,7 +284,7 @@ def test_a_dead_letter_stuck_in_a_quorum_queue_shows_on_the_dlq_api_and_in_metri
     assert queue["declared"] and queue["messages_ready"] == 0 and queue["consumers"] == 0
     text = client.get("/metrics").get_data(as_text=True)
     assert f'applytrack_queue_messages_dlx{{queue="{stuck_dead_letter}"}} 1.0' in text
-    assert 'applytrack_queue_messages_dlx{queue="extraction"} 0.0' in text
+    assert f'applytrack_queue_messages_dlx{{queue="{celeryconfig.EXTRACTION_QUEUE}"}} 0.0' in text
     assert f'applytrack_queue_acks_total{{queue="{DLQ}"}}' in text
 
 

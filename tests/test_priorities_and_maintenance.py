@@ -82,7 +82,7 @@ def test_interactive_analyses_overtake_a_5000_item_bulk_run_which_can_be_cancell
 
     cancelled = llm_client.post(f"/api/analyses/reanalyze/{run['id']}/cancel", headers=user).json
     assert cancelled["state"] == "cancelled" and cancelled["cancelled"] > 0
-    stack.wait_until(lambda: stack.queue_depth("analysis_bulk") == 0, timeout=120, what="the bulk queue to drain")
+    stack.wait_until(lambda: stack.queue_depth("applytrack.analysis_bulk") == 0, timeout=120, what="the bulk queue to drain")
     final = bulk_progress(llm_client, user, run["id"])
     # Nothing left to run: what was created either ran or was skipped; the rest never was created.
     assert final["pending"] == 0 and final["done"] + final["cancelled"] + final["failed"] == final["created"]

@@ -16,7 +16,7 @@ from tests.support import stack
 from tests.support.documents import text_pdf
 
 PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
-DEAD_LETTER_QUEUE = "applytrack.dead-letter"
+DEAD_LETTER_QUEUE = "applytrack.dead-letters"
 
 
 def blob_path(sha256: str):
@@ -71,7 +71,7 @@ def test_worker_sigkilled_mid_task_is_redelivered_and_completed_once(app, client
     assert resume["extraction_status"] == "succeeded" and resume["page_count"] == 30
     job = client.get(f"/api/background-jobs/{resume['extraction_job_id']}", headers=user).json
     assert job["state"] == "succeeded" and job["attempts"] == 2 and job["failures"] == []
-    assert stack.queue_depth("extraction") == 0
+    stack.wait_for_empty("applytrack.extraction")
 
 
 def test_pool_process_sigkilled_mid_task_is_redelivered(client, user, workers):
@@ -120,10 +120,10 @@ def test_exhausted_retries_dead_letter_the_message_and_record_every_failure(clie
     assert job["state"] == "dead" and job["attempts"] == 4  # first try + TASK_MAX_RETRIES=3
     assert [f["attempt"] for f in job["failures"]] == [1, 2, 3, 4]
     assert job["last_error_class"] == "StorageUnavailable"
-    # On the broker: the message sits in the dead-letter queue, rejected from "extraction".
+    # On the broker: the message sits in the dead-letter queue, rejected from "applytrack.extraction".
     letters = stack.wait_until(lambda: dead_letters_for(job_id), timeout=10, what="the dead letter")
     death = letters[0]["properties"]["headers"]["x-death"][0]
-    assert death["queue"] == "extraction" and death["reason"] == "rejected"
+    assert death["queue"] == "applytrack.extraction" and death["reason"] == "rejected"
     # The user sees a failure they can understand, and keeps the text extracted before.
     resume_now = client.get(f"/api/resumes/{resume['id']}", headers=user).json
     assert resume_now["extraction_status"] == "failed" and resume_now["failure_reason"] == "processing_error"
@@ -189,7 +189,7 @@ def test_a_retry_waits_in_the_outbox_not_in_a_worker_or_the_broker(app, client, 
         # Due in 30-60 s: the job says when, and no message for it waits in a queue or a worker
         # (a worker restart or a broker restart cannot lose or delay it; no prefetch slot held).
         assert job["next_attempt_at"] and job["published_at"] is None
-        assert stack.queue_depth("extraction") == 0
+        stack.wait_for_empty("applytrack.extraction")
         with app.app_context():  # as if the backoff had passed
             db.session.execute(update(BackgroundJob).where(BackgroundJob.id == uuid.UUID(job_id))
                                .values(next_attempt_at=utcnow()))

@@ -44,18 +44,18 @@ def test_a_confirmed_batch_is_in_the_queue_once_each(broker):
         publisher(jobs[150:])  # the same channel: delivery tags go on counting
     finally:
         publisher.close()
-    assert sorted(task_ids_in("analysis")) == sorted(str(job.id) for job in jobs)
+    assert sorted(task_ids_in("applytrack.analysis")) == sorted(str(job.id) for job in jobs)
 
 
 def test_a_queue_the_broker_forgot_fails_the_batch_and_the_retry_declares_it_again(broker):
     publisher = ConfirmedBatchPublisher(broker)
     try:
         publisher(analysis_jobs(3))
-        stack.management("DELETE", f"/queues/{VHOST}/analysis")  # as RabbitMQ 3.10 can, after a restart
+        stack.management("DELETE", f"/queues/{VHOST}/applytrack.analysis")  # as RabbitMQ 3.10 can, after a restart
         lost = analysis_jobs(2)
         with pytest.raises(RuntimeError, match="reached no queue"):
             publisher(lost)  # confirmed by the broker, but routed nowhere: not reported as published
         publisher(lost)  # what the relay does next: a new connection declares the topology first
     finally:
         publisher.close()
-    assert sorted(task_ids_in("analysis")) == sorted(str(job.id) for job in lost)
+    assert sorted(task_ids_in("applytrack.analysis")) == sorted(str(job.id) for job in lost)

@@ -77,7 +77,7 @@ def test_sigterm_and_sigkill_during_a_burst_lose_nothing_and_duplicate_nothing(c
         finished = [wait_for_extraction(client, user, resume["id"], timeout=90) for resume in resumes]
         assert [resume["extraction_status"] for resume in finished] == ["succeeded"] * BURST
         _assert_each_job_succeeded_once(client, user, resumes, in_flight)
-        stack.wait_until(lambda: stack.queue_depth("extraction") == 0, timeout=15, what="the queue to drain")
+        stack.wait_until(lambda: stack.queue_depth("applytrack.extraction") == 0, timeout=15, what="the queue to drain")
     finally:
         for process in (terminated, killed, fresh):
             process.stop()

@@ -15,14 +15,15 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
+import celeryconfig
 from bench import chaos
 from bench.workload.history import History
 from models.background_job import TERMINAL_STATES
 
 SHARED_POSTGRES = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 # The work queues (celeryconfig.task_queues) and the one no worker consumes.
-WORK_QUEUES = ("extraction", "analysis", "analysis_bulk", "maintenance")
-DEAD_LETTER_QUEUE = "applytrack.dead-letter"
+WORK_QUEUES = tuple(queue.name for queue in celeryconfig.task_queues)
+DEAD_LETTER_QUEUE = celeryconfig.DEAD_LETTER_QUEUE.name
 NO_LLM = "http://127.0.0.1:9/v1"  # the discard port: the local analyzer never calls it
 
 

@@ -92,7 +92,7 @@ class ManagedProcess:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def worker(env: dict, log_dir: Path, *, queues: str = "extraction", concurrency: int = 2, name: str | None = None,
+def worker(env: dict, log_dir: Path, *, queues: str = "applytrack.extraction", concurrency: int = 2, name: str | None = None,
            pool: str = "prefork", nice: int = 0) -> ManagedProcess:
     node = name or f"{queues.replace(',', '-')}-{uuid.uuid4().hex[:6]}"
     argv = [str(VENV_BIN / "celery"), "-A", "tasks.worker", "worker", "-Q", queues, "-c", str(concurrency),
@@ -136,6 +136,12 @@ def queue_depth(queue: str, vhost: str = TEST_VHOST) -> int:
         if len(parts) == 2 and parts[0] == queue:
             return int(parts[1])
     raise AssertionError(f"queue {queue!r} does not exist in vhost {vhost!r}")
+
+
+def wait_for_empty(queue: str, vhost: str = TEST_VHOST, timeout: float = 10) -> None:
+    """Until ``queue`` holds no message: a quorum queue's count catches up with the last ack a
+    moment after the worker's commit (its figures come from the Raft log's applied state)."""
+    wait_until(lambda: queue_depth(queue, vhost) == 0, timeout=timeout, interval=0.2, what=f"{queue} to be empty")
 
 
 def peek_messages(queue: str, count: int = 100, vhost: str = TEST_VHOST) -> list[dict]:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text, update
 from models import (Analysis, Application, ApplicationStatus, AuthSession, BackgroundJob, BulkRun, JobKind, JobRescue,
                     JobState, Resume, db)
 from models.mixins import utcnow
-from services import jobs, waiting
+from services import dead_letters, jobs, waiting
 from services.backpressure import bulk_allowance
 from services.outbox import ConfirmedBatchPublisher, publish_pending
 
@@ -123,6 +123,12 @@ def _rescued(settled: list[tuple], action: str, reason: str, outcome: dict) -> N
         outcome[action] += 1
 
 
+def reconcile_dead_letters() -> dict:
+    """Messages the broker dead-lettered on its own (a quorum queue's delivery limit) make their
+    jobs dead, so operators see and replay them; stale copies of finished jobs are removed."""
+    return dead_letters.reconcile(current_app.extensions["celery"])
+
+
 def purge_expired_sessions() -> dict:
     """Login sessions (revoked or not) past their expiry: their tokens can no longer be used."""
     result = db.session.execute(delete(AuthSession).where(AuthSession.expires_at < utcnow()))
@@ -164,6 +170,7 @@ TASKS = {
     "republish_unpublished": republish_unpublished,
     "requeue_stuck_jobs": requeue_stuck_jobs,
     "rescue_stranded_jobs": rescue_stranded_jobs,
+    "reconcile_dead_letters": reconcile_dead_letters,
     "purge_expired_sessions": purge_expired_sessions,
     "remove_orphan_files": remove_orphan_files,
     "flag_follow_ups": flag_follow_ups,

@@ -3,13 +3,16 @@ task shares. A concrete task only names its work and what a failure means for it
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
+from contextlib import contextmanager
 from typing import Callable
 
 from celery import Task
 from celery.exceptions import Reject, SoftTimeLimitExceeded
 from flask import current_app
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from models import BackgroundJob, db
@@ -23,11 +26,59 @@ log = logging.getLogger(__name__)
 
 # Failures that a later attempt may not meet: retried with backoff, then dead-lettered.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (TransientError, StorageUnavailable)
-# How long to hold a message when the database itself is down before handing it back.
-DATABASE_DOWN_PAUSE = 5.0
+# How long to hold a message while the database is down before handing it back anyway: every
+# return of a quorum queue's message counts towards its delivery limit (RabbitMQ < 4.3), so a
+# worker waits for the database rather than bouncing the message every few seconds.
+DATABASE_DOWN_HOLD = 60.0
 
 Work = Callable[[BackgroundJob], None]
 OnFailure = Callable[[BackgroundJob, str, str], None]
+
+
+# Jobs this process is running now. When the broker connection drops, every unacked message
+# comes back, also those of tasks still running here (a threads pool cannot cancel them); the
+# claim would take such a redelivery for a dead worker's and run, and pay for, the job twice.
+_RUNNING_HERE: dict[uuid.UUID, threading.Event] = {}
+_RUNNING_HERE_LOCK = threading.Lock()
+# How long a redelivered message waits for this process's own run of its job to end.
+RUN_HERE_WAIT = 600.0
+
+
+@contextmanager
+def _running_here(job_id: uuid.UUID):
+    finished = threading.Event()
+    with _RUNNING_HERE_LOCK:
+        _RUNNING_HERE[job_id] = finished
+    try:
+        yield
+    finally:
+        with _RUNNING_HERE_LOCK:
+            _RUNNING_HERE.pop(job_id, None)
+        finished.set()
+
+
+def _wait_for_a_run_here(job_id: uuid.UUID) -> None:
+    """A redelivered message whose job this process is still running waits for that run; the
+    claim then sees the job finished (or back in the outbox) and does nothing twice."""
+    with _RUNNING_HERE_LOCK:
+        finished = _RUNNING_HERE.get(job_id)
+    if finished is not None:
+        log.info("job %s: redelivered while still running here; waiting for that run", job_id)
+        finished.wait(RUN_HERE_WAIT)
+
+
+def _wait_for_database(limit: float) -> None:
+    """Until the database answers again, or ``limit`` seconds."""
+    deadline, pause = time.monotonic() + limit, 0.25
+    while time.monotonic() < deadline:
+        time.sleep(pause)
+        try:
+            db.session.execute(text("SELECT 1"))
+            return
+        except OperationalError:
+            pause = min(pause * 2, 4.0)
+        finally:
+            db.session.rollback()
 
 
 class AppContextTask(Task):
@@ -61,7 +112,8 @@ class JobTask(AppContextTask):
       (the job waits in the outbox until due, the relay publishes it again), then job ``dead``
       and the message rejected into the dead-letter queue;
     - any other error: job ``dead`` and dead-lettered at once (a bug an operator must see);
-    - database down: the message goes back to the queue after a pause (nothing can be recorded).
+    - database down: the message is held until the database is back (nothing can be recorded
+      meanwhile), then goes back to the queue.
     """
 
     abstract = True
@@ -76,18 +128,25 @@ class JobTask(AppContextTask):
             self._run(uuid.UUID(job_id), work, on_failure, policy)
         except OperationalError as exc:
             db.session.rollback()
-            log.error("job %s: database unavailable (%s); message requeued", job_id, exc.orig)
-            time.sleep(DATABASE_DOWN_PAUSE)
+            log.error("job %s: database unavailable (%s); holding the message until it is back", job_id, exc.orig)
+            _wait_for_database(DATABASE_DOWN_HOLD)
             raise Reject(exc, requeue=True) from exc
 
     def _run(self, job_id: uuid.UUID, work: Work, on_failure: OnFailure, policy: RetryPolicy) -> None:
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        if redelivered:
+            _wait_for_a_run_here(job_id)
         try:
             job = jobs.claim(job_id, redelivered=redelivered, max_attempts=policy.max_attempts)
         except TooManyAttempts as exc:
             self._dead_letter(job_id, exc, on_failure)
         if job is None:
             return
+        with _running_here(job_id):
+            self._run_claimed(job_id, job, work, on_failure, policy)
+
+    def _run_claimed(self, job_id: uuid.UUID, job: BackgroundJob, work: Work, on_failure: OnFailure,
+                     policy: RetryPolicy) -> None:
         kind, attempt, started = job.kind, job.attempts, time.monotonic()
         log.info("job started: %s, attempt %d", kind, attempt, extra={"kind": kind, "attempt": attempt})
         outcome = "error"

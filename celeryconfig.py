@@ -21,10 +21,9 @@ broker_url = os.environ.get("BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/app
 broker_transport_options = {"confirm_publish": True}
 broker_connection_retry_on_startup = True
 broker_connection_timeout = 4
-# Short heartbeats bound how long a dead or wedged connection goes unnoticed. The chaos suite saw
-# a threads-pool worker, whose task was running when RabbitMQ went down, reconnect and then
-# consume nothing until the broker closed that connection for missed heartbeats (3 × 30 s);
-# at 10 s it reconnects and catches up within about half a minute. Cause in Celery not found.
+# Short heartbeats bound how long a dead or wedged connection goes unnoticed (a cut-off worker's
+# messages move to another in ~30 s). The stall the chaos suite once saw after a broker restart
+# had another cause, fixed in tasks/consumer.py.
 broker_heartbeat = 10
 # A publish while the broker is down fails fast instead of hanging the caller; the outbox keeps
 # the work and publishes it when the broker is back.

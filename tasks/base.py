@@ -35,36 +35,36 @@ Work = Callable[[BackgroundJob], None]
 OnFailure = Callable[[BackgroundJob, str, str], None]
 
 
-# Jobs this process is running now. When the broker connection drops, every unacked message
-# comes back, also those of tasks still running here (a threads pool cannot cancel them); the
-# claim would take such a redelivery for a dead worker's and run, and pay for, the job twice.
-_RUNNING_HERE: dict[uuid.UUID, threading.Event] = {}
-_RUNNING_HERE_LOCK = threading.Lock()
-# How long a redelivered message waits for this process's own run of its job to end.
+# One run of a job at a time in this process. When the broker connection drops, every unacked
+# message comes back, also those of tasks still running here (a threads pool cannot cancel
+# them); the claim would take such a redelivery for a dead worker's and run, and pay for, the
+# job twice. A second delivery of a job this process is running waits for that run instead;
+# its claim then finds the job finished (or back in the outbox) and does nothing.
+_RUNS_HERE: dict[uuid.UUID, list] = {}  # job id -> [lock, deliveries holding or waiting for it]
+_RUNS_HERE_GUARD = threading.Lock()
+# How long a second delivery waits for this process's own run of its job.
 RUN_HERE_WAIT = 600.0
 
 
 @contextmanager
-def _running_here(job_id: uuid.UUID):
-    finished = threading.Event()
-    with _RUNNING_HERE_LOCK:
-        _RUNNING_HERE[job_id] = finished
+def _one_run_here(job_id: uuid.UUID):
+    with _RUNS_HERE_GUARD:
+        entry = _RUNS_HERE.setdefault(job_id, [threading.Lock(), 0])
+        entry[1] += 1
+    lock = entry[0]
+    acquired = lock.acquire(blocking=False)
+    if not acquired:
+        log.info("job %s: delivered again while running here; waiting for that run", job_id)
+        acquired = lock.acquire(timeout=RUN_HERE_WAIT)
     try:
         yield
     finally:
-        with _RUNNING_HERE_LOCK:
-            _RUNNING_HERE.pop(job_id, None)
-        finished.set()
-
-
-def _wait_for_a_run_here(job_id: uuid.UUID) -> None:
-    """A redelivered message whose job this process is still running waits for that run; the
-    claim then sees the job finished (or back in the outbox) and does nothing twice."""
-    with _RUNNING_HERE_LOCK:
-        finished = _RUNNING_HERE.get(job_id)
-    if finished is not None:
-        log.info("job %s: redelivered while still running here; waiting for that run", job_id)
-        finished.wait(RUN_HERE_WAIT)
+        if acquired:
+            lock.release()
+        with _RUNS_HERE_GUARD:
+            entry[1] -= 1
+            if entry[1] == 0:
+                _RUNS_HERE.pop(job_id, None)
 
 
 def _wait_for_database(limit: float) -> None:
@@ -134,15 +134,13 @@ class JobTask(AppContextTask):
 
     def _run(self, job_id: uuid.UUID, work: Work, on_failure: OnFailure, policy: RetryPolicy) -> None:
         redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
-        if redelivered:
-            _wait_for_a_run_here(job_id)
-        try:
-            job = jobs.claim(job_id, redelivered=redelivered, max_attempts=policy.max_attempts)
-        except TooManyAttempts as exc:
-            self._dead_letter(job_id, exc, on_failure)
-        if job is None:
-            return
-        with _running_here(job_id):
+        with _one_run_here(job_id):
+            try:
+                job = jobs.claim(job_id, redelivered=redelivered, max_attempts=policy.max_attempts)
+            except TooManyAttempts as exc:
+                self._dead_letter(job_id, exc, on_failure)
+            if job is None:
+                return
             self._run_claimed(job_id, job, work, on_failure, policy)
 
     def _run_claimed(self, job_id: uuid.UUID, job: BackgroundJob, work: Work, on_failure: OnFailure,

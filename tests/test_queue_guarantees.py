@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text, update
 
+import celeryconfig
 from models import BackgroundJob, db
 from models.mixins import utcnow
 from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_extraction, wait_for_job
@@ -16,11 +18,23 @@ from tests.support import stack
 from tests.support.documents import text_pdf
 
 PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
-DEAD_LETTER_QUEUE = "applytrack.dead-letters"
+DEAD_LETTER_QUEUE = celeryconfig.DEAD_LETTER_QUEUE.name
 
 
 def blob_path(sha256: str):
     return STORAGE_DIR / sha256[:2] / sha256[2:4] / sha256
+
+
+@contextmanager
+def stored_file_hidden(sha256: str):
+    """The stored file unreadable (storage unavailable: a transient error) inside the block."""
+    blob = blob_path(sha256)
+    hidden = blob.with_name(blob.name + ".hidden")
+    blob.rename(hidden)
+    try:
+        yield
+    finally:
+        hidden.rename(blob)
 
 
 def dead_letters_for(job_id: str) -> list[dict]:
@@ -89,18 +103,13 @@ def test_pool_process_sigkilled_mid_task_is_redelivered(client, user, workers):
 
 def test_transient_failure_is_retried_with_backoff_then_succeeds(client, user, workers):
     resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-    blob = blob_path(resume["sha256"])
-    hidden = blob.with_name(blob.name + ".hidden")
-    blob.rename(hidden)  # storage unavailable: a transient error
-    try:
+    with stored_file_hidden(resume["sha256"]):
         job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
         assert job_id != resume["extraction_job_id"]
         stack.wait_until(
             lambda: client.get(f"/api/background-jobs/{job_id}", headers=user).json["failures"],
             timeout=30, what="a first failed attempt",
         )
-    finally:
-        hidden.rename(blob)
     job = wait_for_job(client, user, job_id)
     assert job["state"] == "succeeded" and job["attempts"] >= 2
     assert all(f["transient"] and f["error_class"] == "StorageUnavailable" for f in job["failures"])
@@ -109,14 +118,9 @@ def test_transient_failure_is_retried_with_backoff_then_succeeds(client, user, w
 
 def test_exhausted_retries_dead_letter_the_message_and_record_every_failure(client, user, workers):
     resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-    blob = blob_path(resume["sha256"])
-    hidden = blob.with_name(blob.name + ".hidden")
-    blob.rename(hidden)
-    try:
+    with stored_file_hidden(resume["sha256"]):
         job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
         job = wait_for_job(client, user, job_id, timeout=60)
-    finally:
-        hidden.rename(blob)
     assert job["state"] == "dead" and job["attempts"] == 4  # first try + TASK_MAX_RETRIES=3
     assert [f["attempt"] for f in job["failures"]] == [1, 2, 3, 4]
     assert job["last_error_class"] == "StorageUnavailable"
@@ -177,15 +181,10 @@ def test_a_retry_waits_in_the_outbox_not_in_a_worker_or_the_broker(app, client, 
     patient.start()
     try:
         resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-        blob = blob_path(resume["sha256"])
-        hidden = blob.with_name(blob.name + ".hidden")
-        blob.rename(hidden)
-        try:
+        with stored_file_hidden(resume["sha256"]):
             job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
             job = stack.wait_until(lambda: (j := client.get(f"/api/background-jobs/{job_id}", headers=user).json)
                                    ["failures"] and j["state"] == "queued" and j, timeout=30, what="a retry")
-        finally:
-            hidden.rename(blob)
         # Due in 30-60 s: the job says when, and no message for it waits in a queue or a worker
         # (a worker restart or a broker restart cannot lose or delay it; no prefetch slot held).
         assert job["next_attempt_at"] and job["published_at"] is None

@@ -26,18 +26,14 @@ PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
 @pytest.fixture
 def old_broker():
     """A virtual host laid out as the previous release left it: classic queues, classic DLX."""
-    url = stack.reset_vhost(VHOST)
-    celery = Celery("migration-test")
-    celery.config_from_object("celeryconfig")
-    celery.conf.broker_url = url
-    with celery.connection_for_write() as connection:
-        channel = connection.default_channel
-        Legacy.DEAD_LETTER_EXCHANGE.bind(channel).declare()
-        celeryconfig.EXCHANGE.bind(channel).declare()
-        for queue in (Legacy.DEAD_LETTER_QUEUE, *Legacy.WORK_QUEUES.values()):
-            queue.bind(channel).declare()
-    yield celery
-    requests.delete(f"{stack.MANAGEMENT_API}/vhosts/{VHOST}", auth=stack.MANAGEMENT_AUTH, timeout=10)
+    with stack.celery_on_fresh_vhost(VHOST, "migration-test") as celery:
+        with celery.connection_for_write() as connection:
+            channel = connection.default_channel
+            Legacy.DEAD_LETTER_EXCHANGE.bind(channel).declare()
+            celeryconfig.EXCHANGE.bind(channel).declare()
+            for queue in (Legacy.DEAD_LETTER_QUEUE, *Legacy.WORK_QUEUES.values()):
+                queue.bind(channel).declare()
+        yield celery
 
 
 def extraction_jobs(app, owner: uuid.UUID, count: int, state: str = JobState.QUEUED.value) -> list[str]:
@@ -106,8 +102,10 @@ def test_the_classic_topology_is_emptied_into_the_quorum_queues_and_removed(app,
     dead_letter_old(old_broker, dead)
 
     report = migrate(old_broker, out=lambda _line: None)
-    assert report.done and report.moved == {"extraction": 3, "analysis": 0, "analysis_bulk": 0, "maintenance": 0,
-                                            Legacy.DEAD_LETTER_QUEUE.name: 1}
+    # At least the three left behind (a copy the switching worker took and handed back at its
+    # shutdown may come along: its job is finished, so its claim does nothing).
+    assert report.done and report.moved["extraction"] >= 3 and report.moved[Legacy.DEAD_LETTER_QUEUE.name] == 1
+    assert not any(report.moved[name] for name in ("analysis", "analysis_bulk", "maintenance"))
     assert not any(queue_exists(name) for name in (*Legacy.WORK_QUEUES, Legacy.DEAD_LETTER_QUEUE.name))
     assert Legacy.DEAD_LETTER_EXCHANGE.name in report.deleted
     assert migrate(old_broker, out=lambda _line: None).moved == {}  # a second run finds nothing to do

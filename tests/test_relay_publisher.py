@@ -6,8 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
-from celery import Celery
 
 from models import BackgroundJob, JobKind, Lane
 from services.outbox import ConfirmedBatchPublisher
@@ -19,12 +17,8 @@ VHOST = f"{stack.TEST_VHOST}_relay"
 @pytest.fixture
 def broker():
     """A Celery app on an empty virtual host, deleted afterwards."""
-    url = stack.reset_vhost(VHOST)
-    celery = Celery("relay-test")
-    celery.config_from_object("celeryconfig")
-    celery.conf.broker_url = url
-    yield celery
-    requests.delete(f"{stack.MANAGEMENT_API}/vhosts/{VHOST}", auth=stack.MANAGEMENT_AUTH, timeout=10)
+    with stack.celery_on_fresh_vhost(VHOST, "relay-test") as celery:
+        yield celery
 
 
 def analysis_jobs(count: int) -> list[BackgroundJob]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
@@ -122,6 +123,20 @@ def reset_vhost(vhost: str = TEST_VHOST) -> str:
     management("PUT", f"/vhosts/{vhost}")
     management("PUT", f"/permissions/{vhost}/guest", json={"configure": ".*", "write": ".*", "read": ".*"})
     return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+
+
+@contextmanager
+def celery_on_fresh_vhost(vhost: str, name: str):
+    """A Celery app with the app's settings on an empty virtual host, deleted afterwards."""
+    from celery import Celery
+
+    celery = Celery(name)
+    celery.config_from_object("celeryconfig")
+    celery.conf.broker_url = reset_vhost(vhost)
+    try:
+        yield celery
+    finally:
+        requests.delete(f"{MANAGEMENT_API}/vhosts/{vhost}", auth=MANAGEMENT_AUTH, timeout=10)
 
 
 def queue_depth(queue: str, vhost: str = TEST_VHOST) -> int:

@@ -367,7 +367,7 @@ def answers_documented(observation: Observation, context: Context) -> Iterator[V
         problem = _answer_problem(event, context)
         if problem:
             ids = frozenset(value for values in event.ids.values() for value in values)
-            yield Violation(6, f"{event.method} {event.route}: {problem}", ids)
+            yield Violation(6, f"{event.method} {event.route}: {problem} ({_when(event, context.history.faults)})", ids)
 
 
 def _answer_problem(event: Event, context: Context) -> str | None:
@@ -383,6 +383,14 @@ def _answer_problem(event: Event, context: Context) -> str | None:
     if str(event.status) not in documented:
         return f"{event.status} is not among the documented answers {sorted(documented)}"
     return None
+
+
+def _when(event: Event, faults: list[FaultWindow]) -> str:
+    """When the request ran, against the faults: what a reader needs to judge a bad answer."""
+    nearest = [f"{w.name} {event.started - w.started:+.1f} s from its start" for w in faults
+               if abs(event.started - w.started) < 120]
+    return f"sent at {event.started:.3f}, took {max(0.0, event.ended - event.started):.2f} s" + (
+        "; " + ", ".join(nearest) if nearest else "")
 
 
 def _api_was_down(faults: list[FaultWindow], event: Event) -> bool:

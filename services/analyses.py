@@ -155,13 +155,18 @@ def run_for_job(job: BackgroundJob) -> None:
     # the stored hash must name the text that was analysed, not the one asked about.
     identity = analyzer_identity(analysis.analyzer, current_app.config)
     analysed_inputs = input_hash(resume, listing, identity)
+    analysis_id, user_id, analyzer_name = analysis.id, analysis.user_id, analysis.analyzer
+    texts = (resume.text, listing.title, listing.description)
+    # End the read before the slow call: no connection is held (a -c16 pool would wait for the
+    # 16th of a pool of 15) and no transaction stays open while the LLM answers.
+    db.session.rollback()
     # Refuses when the user's LLM budget is spent today; else counts each LLM call as it is paid.
-    on_usage = llm_budget.meter(analysis.user_id, analysis.analyzer)
-    analyzer = get_analyzer(analysis.analyzer, current_app.config, on_usage=on_usage)
-    output = analyzer.analyze(resume.text, listing.title, listing.description)
+    on_usage = llm_budget.meter(user_id, analyzer_name)
+    analyzer = get_analyzer(analyzer_name, current_app.config, on_usage=on_usage)
+    output = analyzer.analyze(*texts)
     # The resume or listing (and so this analysis) may have been deleted while the analyzer ran:
     # lock the row before writing (as an UPDATE would), so it cannot go between check and commit.
-    analysis = lock_row(Analysis, analysis.id, key_share=True)
+    analysis = lock_row(Analysis, analysis_id, key_share=True)
     if analysis is None:
         raise _deleted_meanwhile()
     analysis.input_hash, analysis.analyzer_version = analysed_inputs, identity.split(":")[-1]

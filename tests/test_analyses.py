@@ -2,6 +2,7 @@
 test LLM server through the real openai client."""
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -223,3 +224,26 @@ def test_a_resume_cannot_break_out_of_its_fence(llm_client, user, workers, llm):
     assert analysis["state"] == "succeeded" and analysis["result"]["score"] < 75
     sent = llm.script.last_user_message
     assert sent.count("</resume>") == 1 and sent.rstrip().endswith("</resume>")
+
+
+def test_an_analysis_keeps_no_transaction_open_while_the_llm_answers(app, llm_client, user, extracted_resume, llm):
+    """A worker thread waiting on the LLM holds no database connection: with an open read
+    transaction, a -c16 pool waited 30 s for the 16th connection and PostgreSQL kept a
+    snapshot open for the whole call."""
+    from sqlalchemy import text
+
+    from models import db
+
+    llm.script.control({"latency": 0.9})  # under the tests' LLM_TIMEOUT of 1 s
+    job_id = new_listing(llm_client, user, "Machine Learning Engineer", ML_LISTING)
+    accepted = analyze(llm_client, user, extracted_resume["id"], job_id, force=True).json
+    stack.wait_until(lambda: llm_client.get(f"/api/analyses/{accepted['id']}", headers=user).json["state"]
+                     == "running", timeout=30, interval=0.05, what="the analysis to start")
+    time.sleep(0.5)  # into the call
+    with app.app_context():
+        open_during_call = db.session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND state = 'idle in transaction' AND now() - xact_start > interval '0.3 seconds'"))
+        db.session.remove()
+    assert open_during_call == 0
+    assert wait_for_analysis(llm_client, user, accepted["id"])["state"] == "succeeded"

@@ -65,11 +65,7 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
     """The analysis answering "how well does ``resume`` fit ``listing``": an existing one for the
     same inputs (unless ``force``), else a new one queued (or waiting for the resume's text).
     Returns ``(analysis, created)``; the caller commits."""
-    if resume.extraction_status == ExtractionStatus.FAILED.value and resume.text is None:
-        raise AnalysisRefused(
-            409, f"This resume's text could not be extracted ({resume.failure_reason}): "
-                 f"{resume.failure_message or 'upload it again'}"
-        )
+    _refuse_if_unreadable(resume)
     config = current_app.config
     analyzer = analyzer or configured_analyzer_name(config)
     identity = analyzer_identity(analyzer, config)
@@ -85,6 +81,11 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
         )
         if existing is not None:
             return existing, False
+        if resume.text is None:
+            # The same request ahead of this one may have seen its analysis failed meanwhile,
+            # because the extraction failed for good: this one is refused, not a second failure.
+            db.session.refresh(resume)
+            _refuse_if_unreadable(resume)
     if lane == Lane.INTERACTIVE.value:  # the bulk lane has its own queue and its own pace
         try:
             check_analysis_capacity(resume.user_id, analyzer)
@@ -104,6 +105,14 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
     )
     db.session.add(analysis)
     return analysis, True
+
+
+def _refuse_if_unreadable(resume: Resume) -> None:
+    if resume.extraction_status == ExtractionStatus.FAILED.value and resume.text is None:
+        raise AnalysisRefused(
+            409, f"This resume's text could not be extracted ({resume.failure_reason}): "
+                 f"{resume.failure_message or 'upload it again'}"
+        )
 
 
 def request_with_idempotency_key(key: str, resume: Resume, listing: JobListing, *, force: bool,

@@ -84,8 +84,10 @@ def request_analysis(resume: Resume, listing: JobListing, *, force: bool = False
         if resume.text is None:
             # The same request ahead of this one may have seen its analysis failed meanwhile,
             # because the extraction failed for good: this one is refused, not a second failure.
-            db.session.refresh(resume)
-            _refuse_if_unreadable(resume)
+            fresh = db.session.get(Resume, resume.id, populate_existing=True)
+            if fresh is None:  # deleted meanwhile
+                raise AnalysisRefused(404, "Resume not found.")
+            _refuse_if_unreadable(fresh)
     if lane == Lane.INTERACTIVE.value:  # the bulk lane has its own queue and its own pace
         try:
             check_analysis_capacity(resume.user_id, analyzer)

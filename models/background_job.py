@@ -10,7 +10,7 @@ import enum
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -89,6 +89,9 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
     subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     state: Mapped[str] = mapped_column(String(16), nullable=False, default=JobState.QUEUED.value)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # Raised by every claim and never reset (a replay resets ``attempts``): the outcome of an
+    # attempt is recorded only if no later claim happened meanwhile (services/jobs.py).
+    fencing_token: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

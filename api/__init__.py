@@ -23,7 +23,7 @@ from config import load_settings
 from models import db
 from services.logging_setup import configure_logging
 from services.passwords import PasswordHashing
-from services.storage import LocalFileStorage
+from services.storage import storage_from_config
 from tasks import celery_init_app
 
 API_TITLE = "Applytrack API"
@@ -51,7 +51,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     app.extensions["password_hashing"] = PasswordHashing(
         time_cost=app.config["PASSWORD_HASH_TIME_COST"], memory_kib=app.config["PASSWORD_HASH_MEMORY_KIB"]
     )
-    app.extensions["storage"] = LocalFileStorage(app.config["STORAGE_DIR"])
+    app.extensions["storage"] = storage_from_config(app.config)
     celery_init_app(app)
     _limit_json_bodies(app)
     init_input_guard(app)  # after the size limit: it reads the body

@@ -37,8 +37,15 @@ LLM_DAILY_BUDGET_USD        float     1.00 — a user's LLM spend per UTC day; o
                                       Counted in RATE_LIMIT_STORAGE_URL from each call's tokens
 CORS_ALLOWED_ORIGINS        list      (none) — comma-separated origins of the web app, e.g.
                                       https://app.example.com; others get no CORS headers
-STORAGE_DIR                 path      var/storage (uploaded files, content-addressed; outside
-                                      any web root)
+STORAGE_BACKEND             choice    database | filesystem — where uploaded originals live
+                                      (README, "Where uploads live"). database: in PostgreSQL,
+                                      committed with the resume row, readable from every host,
+                                      backed up with the database, no extra service (files are
+                                      capped by RESUME_MAX_BYTES). filesystem: under STORAGE_DIR,
+                                      for one host or hosts sharing a volume
+STORAGE_DIR                 path      var/storage — the filesystem backend's files
+                                      (content-addressed; outside any web root), and where
+                                      `flask storage migrate` copies them from
 RESUME_MAX_BYTES            int       5242880 (5 MiB) — larger uploads get 413
 RESUME_MAX_PAGES            int       20 — longer documents fail extraction as too_many_pages
 EXTRACTION_TIME_LIMIT       float     60 seconds per extraction before it is classified too large
@@ -210,6 +217,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "REGISTER_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "REGISTER_RATE_LIMIT_PER_ADDRESS", "10 per hour"),
         "ANALYSIS_RATE_LIMIT_PER_USER": _env_limit(env, "ANALYSIS_RATE_LIMIT_PER_USER", "60 per minute"),
         "LLM_DAILY_BUDGET_USD": _env_float(env, "LLM_DAILY_BUDGET_USD", 1.0),
+        "STORAGE_BACKEND": _env_choice(env, "STORAGE_BACKEND", "database", ("database", "filesystem")),
         "STORAGE_DIR": _env_str(env, "STORAGE_DIR", str(instance_path.parent / "var" / "storage")),
         "RESUME_MAX_BYTES": _env_int(env, "RESUME_MAX_BYTES", 5 * 1024 * 1024, minimum=1024),
         "RESUME_MAX_PAGES": _env_int(env, "RESUME_MAX_PAGES", 20, minimum=1),

@@ -51,6 +51,7 @@ from models.resume import Resume, ExtractionStatus  # noqa: E402
 from models.background_job import (BackgroundJob, BulkRun, DeadLetterAction, JobFailure, JobKind, JobRescue,  # noqa: E402
                                    JobState, Lane)
 from models.analysis import Analysis, IdempotencyKey  # noqa: E402
+from models.stored_file import StoredFile  # noqa: E402
 
 __all__ = [
     "db",
@@ -76,4 +77,5 @@ __all__ = [
     "JobState",
     "Analysis",
     "IdempotencyKey",
+    "StoredFile",
 ]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -11,7 +10,7 @@ from sqlalchemy import delete, select, text, update
 from models import (Analysis, Application, ApplicationStatus, AuthSession, BackgroundJob, BulkRun, JobKind, JobRescue,
                     JobState, Resume, db)
 from models.mixins import utcnow
-from services import dead_letters, jobs, waiting
+from services import dead_letters, jobs, resumes, waiting
 from services.backpressure import bulk_allowance
 from services.outbox import ConfirmedBatchPublisher, publish_pending
 
@@ -19,6 +18,7 @@ log = logging.getLogger(__name__)
 
 # A file younger than this may belong to an upload whose row is not committed yet.
 ORPHAN_GRACE_SECONDS = 3600
+ORPHAN_BATCH = 500
 # A job settled this long ago and still waiting is stranded: its own after-commit re-check
 # (services/waiting.py) runs within milliseconds, so the sweep never races it.
 RESCUE_GRACE_SECONDS = 60
@@ -137,17 +137,22 @@ def purge_expired_sessions() -> dict:
 
 
 def remove_orphan_files() -> dict:
-    """Stored files no resume row refers to (a crash between storing and committing)."""
-    storage = current_app.extensions["storage"]
+    """Stored files no resume refers to, stored more than the grace period ago: with the
+    filesystem backend, a crash between storing a file and committing its row; with the database
+    one (whose rows commit with their resume), a removal that failed after its resume's delete
+    committed, or a file `flask storage migrate` copied for a resume deleted meanwhile."""
     removed = 0
-    for key in list(storage.keys()):
-        if time.time() - storage.path_for(key).stat().st_mtime < ORPHAN_GRACE_SECONDS:
-            continue
-        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
-        if db.session.scalar(select(Resume.id).where(Resume.sha256 == key).limit(1)) is None:
-            storage.delete(key)
-            removed += 1
+    keys = list(current_app.extensions["storage"].keys(older_than=timedelta(seconds=ORPHAN_GRACE_SECONDS)))
+    db.session.commit()
+    for start in range(0, len(keys), ORPHAN_BATCH):
+        batch = keys[start:start + ORPHAN_BATCH]
+        used = set(db.session.scalars(select(Resume.sha256).where(Resume.sha256.in_(batch)).distinct()))
         db.session.commit()
+        for key in batch:
+            if key not in used:
+                # Checked again under the key's lock: an upload of these bytes may be committing.
+                removed += resumes.remove_file_if_unused(key)
+                db.session.commit()
     return {"removed_files": removed}
 
 

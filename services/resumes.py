@@ -7,13 +7,13 @@ import uuid
 
 from celery.exceptions import SoftTimeLimitExceeded
 from flask import current_app
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, update
 
 from models import Analysis, BackgroundJob, ExtractionStatus, JobKind, Resume, db, lock_row
 from models.mixins import utcnow
 from services import jobs, waiting
 from services.extraction import ExtractionFailed, FileKind, detect_kind, extract_text
-from services.storage import Storage, sha256_hex
+from services.storage import Storage
 
 CONTENT_TYPES = {
     FileKind.PDF: "application/pdf",
@@ -45,11 +45,6 @@ def display_filename(filename: str | None) -> str | None:
     return name[:255] or None
 
 
-def _blob_lock(sha256: str) -> None:
-    # Serialises "store a file + add a row" with "drop the file when no row uses it".
-    db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": sha256})
-
-
 def create_resume(user_id: uuid.UUID, data: bytes, *, filename: str | None, name: str | None,
                   request_id: str | None = None) -> Resume:
     """Store the upload, add the resume and its extraction job; the caller commits."""
@@ -62,9 +57,8 @@ def create_resume(user_id: uuid.UUID, data: bytes, *, filename: str | None, name
     if kind is None:
         raise UploadRejected(422, "Unsupported file type: upload a PDF, a Word document (.docx) or plain text. "
                                   "The type is read from the file's contents, not its name.")
-    sha256 = sha256_hex(data)
-    _blob_lock(sha256)
-    storage().put(data)
+    # In this transaction, holding the key until it commits: see remove_file_if_unused.
+    sha256 = storage().put(data)
     safe_name = display_filename(filename)
     resume = Resume(
         id=uuid.uuid4(), user_id=user_id, name=(name or (os.path.splitext(safe_name)[0] if safe_name else "") or "Resume")[:200],
@@ -101,11 +95,24 @@ def delete_resume(resume: Resume) -> bool:
     jobs.cancel_not_started(of_resume, "the resume was deleted")
     db.session.delete(resume)
     db.session.commit()
-    _blob_lock(sha256)
-    still_used = db.session.scalar(select(func.count()).where(Resume.sha256 == sha256))
-    if not still_used:
-        storage().delete(sha256)
+    remove_file_if_unused(sha256)
     db.session.commit()
+    return True
+
+
+def remove_file_if_unused(sha256: str) -> bool:
+    """Remove the stored bytes unless a resume (of anyone) uses them; the caller commits.
+
+    The key is locked first: an upload of the same bytes holds it from storing them until its
+    resume row commits. So either the upload came first, and the check below (a new statement,
+    with a snapshot taken after the wait) sees its row; or this transaction locked the key
+    first, and the upload's ``put`` waits for it, then stores the bytes again. Checking first and
+    locking after (or checking inside the DELETE, whose snapshot predates the wait) would
+    remove the bytes of the new resume (tests/test_storage.py)."""
+    storage().lock(sha256)
+    if db.session.scalar(select(Resume.id).where(Resume.sha256 == sha256).limit(1)) is not None:
+        return False
+    storage().delete(sha256)
     return True
 
 
@@ -121,6 +128,7 @@ def extract_for_job(job: BackgroundJob) -> None:
     if resume is None or not _mark_running(resume.id):
         raise _deleted_meanwhile()
     data = storage().get(resume.sha256)
+    db.session.commit()  # no transaction (nor its snapshot) held open while the file is parsed
     try:
         result = extract_text(
             data, max_pages=current_app.config["RESUME_MAX_PAGES"], max_bytes=current_app.config["RESUME_MAX_BYTES"]

@@ -7,11 +7,14 @@ import time
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select, text, update
 
-from models import Application, AuthSession, BackgroundJob, db
+from api import create_app
+from models import Application, AuthSession, BackgroundJob, StoredFile, db
 from services import maintenance
-from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_analysis, wait_for_extraction
+from services.storage import LocalFileStorage
+from tests.conftest import REALDATA, STORAGE_DIR, Auth, make_test_env, upload, wait_for_analysis, wait_for_extraction
 from tests.support import stack
 from tests.support.seeding import seed_old_llm_results
 
@@ -111,17 +114,32 @@ def test_purge_expired_sessions_keeps_revocations_in_force(app, client, auth):
     assert client.get("/api/jobs", headers={"Authorization": f"Bearer {expired['access_token']}"}).status_code == 401
 
 
-def test_orphan_files_are_removed_after_a_grace_period_and_used_ones_never(app, client, user):
-    resume = upload(client, user, ML_RESUME).json
-    storage = app.extensions["storage"]
-    old_orphan, fresh_orphan = storage.put(b"orphan bytes one"), storage.put(b"orphan bytes two")
-    an_hour_ago = time.time() - 7200
-    for key in (old_orphan, resume["sha256"]):
-        os.utime(storage.path_for(key), (an_hour_ago, an_hour_ago))
-    with app.app_context():
+@pytest.mark.parametrize("backend", ["database", "filesystem"])
+def test_orphan_files_are_removed_after_a_grace_period_and_used_ones_never(app, backend):
+    backend_app = create_app({**make_test_env(), "STORAGE_BACKEND": backend})
+    client = backend_app.test_client()
+    resume = upload(client, Auth(client).headers(), ML_RESUME).json
+    storage = backend_app.extensions["storage"]
+    with backend_app.app_context():
+        old_orphan, fresh_orphan = storage.put(b"orphan bytes one"), storage.put(b"orphan bytes two")
+        db.session.commit()
+        for key in (old_orphan, resume["sha256"]):
+            stored_two_hours_ago(storage, key)
         assert maintenance.remove_orphan_files() == {"removed_files": 1}
-    assert not storage.exists(old_orphan) and storage.exists(fresh_orphan) and storage.exists(resume["sha256"])
-    assert (STORAGE_DIR / resume["sha256"][:2]).exists()
+        assert not storage.exists(old_orphan) and storage.exists(fresh_orphan) and storage.exists(resume["sha256"])
+        db.session.remove()
+    if backend == "filesystem":
+        assert (STORAGE_DIR / resume["sha256"][:2]).exists()
+
+
+def stored_two_hours_ago(storage, key: str) -> None:
+    if isinstance(storage, LocalFileStorage):
+        two_hours_ago = time.time() - 7200
+        os.utime(storage.path_for(key), (two_hours_ago, two_hours_ago))
+    else:
+        db.session.execute(update(StoredFile).where(StoredFile.sha256 == key)
+                           .values(created_at=datetime.now(timezone.utc) - timedelta(hours=2)))
+        db.session.commit()
 
 
 def test_follow_up_flag_filter_and_clearing(app, client, user, job):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text, update
@@ -13,28 +12,13 @@ from sqlalchemy import text, update
 import celeryconfig
 from models import BackgroundJob, db
 from models.mixins import utcnow
-from tests.conftest import REALDATA, STORAGE_DIR, upload, wait_for_extraction, wait_for_job
+from tests.conftest import REALDATA, upload, wait_for_extraction, wait_for_job
 from tests.support import stack
 from tests.support.documents import text_pdf
+from tests.support.storage import stored_file_hidden
 
 PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
 DEAD_LETTER_QUEUE = celeryconfig.DEAD_LETTER_QUEUE.name
-
-
-def blob_path(sha256: str):
-    return STORAGE_DIR / sha256[:2] / sha256[2:4] / sha256
-
-
-@contextmanager
-def stored_file_hidden(sha256: str):
-    """The stored file unreadable (storage unavailable: a transient error) inside the block."""
-    blob = blob_path(sha256)
-    hidden = blob.with_name(blob.name + ".hidden")
-    blob.rename(hidden)
-    try:
-        yield
-    finally:
-        hidden.rename(blob)
 
 
 def dead_letters_for(job_id: str) -> list[dict]:
@@ -103,7 +87,7 @@ def test_pool_process_sigkilled_mid_task_is_redelivered(client, user, workers):
 
 def test_transient_failure_is_retried_with_backoff_then_succeeds(client, user, workers):
     resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-    with stored_file_hidden(resume["sha256"]):
+    with stored_file_hidden(client.application, resume["sha256"]):
         job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
         assert job_id != resume["extraction_job_id"]
         stack.wait_until(
@@ -118,7 +102,7 @@ def test_transient_failure_is_retried_with_backoff_then_succeeds(client, user, w
 
 def test_exhausted_retries_dead_letter_the_message_and_record_every_failure(client, user, workers):
     resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-    with stored_file_hidden(resume["sha256"]):
+    with stored_file_hidden(client.application, resume["sha256"]):
         job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
         job = wait_for_job(client, user, job_id, timeout=60)
     assert job["state"] == "dead" and job["attempts"] == 4  # first try + TASK_MAX_RETRIES=3
@@ -181,7 +165,7 @@ def test_a_retry_waits_in_the_outbox_not_in_a_worker_or_the_broker(app, client, 
     patient.start()
     try:
         resume = wait_for_extraction(client, user, upload(client, user, PDF).json["id"])
-        with stored_file_hidden(resume["sha256"]):
+        with stored_file_hidden(client.application, resume["sha256"]):
             job_id = client.post(f"/api/resumes/{resume['id']}/extract", headers=user).json["extraction_job_id"]
             job = stack.wait_until(lambda: (j := client.get(f"/api/background-jobs/{job_id}", headers=user).json)
                                    ["failures"] and j["state"] == "queued" and j, timeout=30, what="a retry")

@@ -7,14 +7,11 @@ import uuid
 import pytest
 
 from api import create_app
-from tests.conftest import REALDATA, STORAGE_DIR, make_test_env, upload
+from tests.conftest import REALDATA, make_test_env, upload
 from tests.support.documents import docx_bytes, text_pdf
+from tests.support.storage import stored_bytes, stored_file_hidden
 
 PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
-
-
-def stored_path(sha256: str):
-    return STORAGE_DIR / sha256[:2] / sha256[2:4] / sha256
 
 
 def test_upload_returns_at_once_with_extraction_queued(client, user):
@@ -24,7 +21,7 @@ def test_upload_returns_at_once_with_extraction_queued(client, user):
     assert resume["extraction_status"] == "queued" and resume["extraction_job_id"]
     assert resume["name"] == "John Doe CV" and resume["original_filename"] == "John Doe CV.pdf"
     assert resume["file_kind"] == "pdf" and resume["content_type"] == "application/pdf"
-    assert resume["size_bytes"] == len(PDF) and stored_path(resume["sha256"]).read_bytes() == PDF
+    assert resume["size_bytes"] == len(PDF) and stored_bytes(client.application, resume["sha256"]) == PDF
     job = client.get(f"/api/background-jobs/{resume['extraction_job_id']}", headers=user).json
     assert job["kind"] == "resume_extraction" and job["subject_id"] == resume["id"]
     assert job["state"] in ("queued", "running", "succeeded")
@@ -76,7 +73,7 @@ def test_hostile_filenames_never_reach_storage_paths(client, user):
     assert response.status_code == 201
     resume = response.json
     assert resume["original_filename"] == "passwd.pdf"
-    assert stored_path(resume["sha256"]).exists()
+    assert stored_bytes(client.application, resume["sha256"]) == PDF
     download = client.get(f"/api/resumes/{resume['id']}/file", headers=user)
     assert 'filename="passwd.pdf"' in download.headers["Content-Disposition"]
 
@@ -106,10 +103,10 @@ def test_delete_removes_the_file_only_when_nobody_else_uses_it(client, auth, use
     theirs = upload(client, other_user, PDF).json
     assert mine["sha256"] == theirs["sha256"]
     assert client.delete(f"/api/resumes/{mine['id']}", headers=user).status_code == 204
-    assert stored_path(mine["sha256"]).exists()
+    assert stored_bytes(client.application, mine["sha256"]) == PDF
     assert client.get(f"/api/resumes/{theirs['id']}/file", headers=other_user).data == PDF
     assert client.delete(f"/api/resumes/{theirs['id']}", headers=other_user).status_code == 204
-    assert not stored_path(mine["sha256"]).exists()
+    assert stored_bytes(client.application, mine["sha256"]) is None
     assert client.get(f"/api/resumes/{mine['id']}", headers=user).status_code == 404
 
 
@@ -150,11 +147,6 @@ def test_unknown_ids_are_404(client, user):
 
 def test_a_missing_stored_file_is_a_503_not_a_500(client, user):
     resume = upload(client, user, PDF, "cv.pdf").json
-    path = stored_path(resume["sha256"])
-    hidden = path.with_name(path.name + ".hidden")
-    path.rename(hidden)
-    try:
+    with stored_file_hidden(client.application, resume["sha256"]):
         response = client.get(f"/api/resumes/{resume['id']}/file", headers=user)
-    finally:
-        hidden.rename(path)
     assert response.status_code == 503 and response.headers["Retry-After"] and "retry" in response.json["message"]

@@ -1,0 +1,170 @@
+"""Where uploads live: in PostgreSQL by default, committed with their resume row, so a worker
+on another host needs no shared disk; the filesystem backend for one host; the races between an
+upload and the removal of the same bytes; orphans (also in
+tests/test_priorities_and_maintenance.py)."""
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import text
+
+from api import create_app
+from models import StoredFile, db
+from services import resumes
+from services.storage import DatabaseStorage, LocalFileStorage, sha256_hex
+from tests.conftest import REALDATA, STORAGE_DIR, make_test_env, upload, wait_for_extraction
+from tests.support import stack
+from tests.support.storage import stored_bytes
+from tests.test_races import CommitGate
+
+PDF = (REALDATA / "resumes" / "rm_latex_plain_john_doe.pdf").read_bytes()
+
+
+@pytest.fixture
+def pool():
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        yield executor
+
+
+def owner_id(client, headers) -> uuid.UUID:
+    return uuid.UUID(client.get("/api/user/profile", headers=headers).json["id"])
+
+
+def waiting_on_a_lock(app) -> bool:
+    """Some transaction in the test database waits for a row or advisory lock."""
+    with app.app_context():
+        waiting = db.session.scalar(text("SELECT count(*) FROM pg_stat_activity "
+                                         "WHERE datname = current_database() AND wait_event_type = 'Lock'"))
+        db.session.remove()
+        return waiting > 0
+
+
+def stored_rows(app, sha256: str) -> int:
+    with app.app_context():
+        count = db.session.query(StoredFile).filter_by(sha256=sha256).count()
+        db.session.remove()
+        return count
+
+
+# --- the database backend -------------------------------------------------------------------------
+
+def test_database_is_the_default_and_writes_nothing_to_disk(app, client, user):
+    assert isinstance(app.extensions["storage"], DatabaseStorage)
+    data = PDF + uuid.uuid4().bytes  # bytes no other test stored
+    resume = upload(client, user, data, "cv.pdf").json
+    assert stored_rows(app, resume["sha256"]) == 1
+    assert client.get(f"/api/resumes/{resume['id']}/file", headers=user).data == data
+    assert not LocalFileStorage(STORAGE_DIR).exists(resume["sha256"])
+
+
+def test_the_bytes_commit_with_the_resume_row_or_not_at_all(app, client, user):
+    owner, data = owner_id(client, user), b"Jane Roe\nPython, SQL\n" + uuid.uuid4().hex.encode()
+    with app.app_context():
+        resumes.create_resume(owner, data, filename="cv.txt", name=None)
+        db.session.rollback()  # e.g. the job could not be written
+        assert not app.extensions["storage"].exists(sha256_hex(data))
+        resume = resumes.create_resume(owner, data, filename="cv.txt", name=None)
+        db.session.commit()
+        assert app.extensions["storage"].get(resume.sha256) == data
+        db.session.remove()
+
+
+def threads_calling(monkeypatch, method: str) -> set[int]:
+    """The threads that have called ``DatabaseStorage.<method>``: their sessions are the ones to hold."""
+    callers: set[int] = set()
+    real = getattr(DatabaseStorage, method)
+
+    def recorded(self, *args):
+        callers.add(threading.get_ident())
+        return real(self, *args)
+
+    monkeypatch.setattr(DatabaseStorage, method, recorded)
+    return callers
+
+
+def test_an_upload_racing_the_delete_of_the_last_resume_with_its_bytes_keeps_them(app, client, auth, pool,
+                                                                                    monkeypatch):
+    """The upload has stored the bytes (its transaction holds their row) and is about to commit
+    its resume when the last other resume with the same bytes is deleted. Without the lock the
+    delete checks before the upload commits, finds no other resume, and removes the bytes the
+    new resume needs (or, checking inside its DELETE, re-checks on a stale snapshot)."""
+    first, second = auth.headers(), auth.headers()
+    data = PDF + uuid.uuid4().bytes
+    old = upload(client, first, data, "old.pdf").json
+    uploaders = threads_calling(monkeypatch, "put")
+    with CommitGate(lambda session: threading.get_ident() in uploaders) as gate:
+        new_upload = pool.submit(upload, client, second, data, "new.pdf")
+        assert gate.reached.wait(10), "the upload never reached its commit"
+        deletion = pool.submit(client.delete, f"/api/resumes/{old['id']}", headers=first)
+        stack.wait_until(lambda: deletion.done() or waiting_on_a_lock(app), timeout=10,
+                         what="the delete to finish or wait for the upload")
+        gate.proceed.set()
+        assert deletion.result(10).status_code == 204
+        new = new_upload.result(10)
+    assert new.status_code == 201, new.json
+    assert stored_bytes(app, new.json["sha256"]) == data
+    assert client.get(f"/api/resumes/{new.json['id']}/file", headers=second).data == data
+
+
+def test_an_upload_arriving_while_the_last_resume_with_its_bytes_is_removed_stores_them_again(
+        app, client, auth, pool, monkeypatch):
+    """The other order: the delete has removed the bytes and not committed yet; the upload of
+    the same bytes waits for it, then stores them afresh."""
+    first, second = auth.headers(), auth.headers()
+    data = PDF + uuid.uuid4().bytes
+    old = upload(client, first, data, "old.pdf").json
+    removers = threads_calling(monkeypatch, "delete")
+    with CommitGate(lambda session: threading.get_ident() in removers) as gate:
+        deletion = pool.submit(client.delete, f"/api/resumes/{old['id']}", headers=first)
+        assert gate.reached.wait(10), "the delete never removed the bytes"
+        new_upload = pool.submit(upload, client, second, data, "new.pdf")
+        stack.wait_until(lambda: new_upload.done() or waiting_on_a_lock(app), timeout=10,
+                         what="the upload to finish or wait for the delete")
+        gate.proceed.set()
+        assert deletion.result(10).status_code == 204
+        new = new_upload.result(10)
+    assert new.status_code == 201, new.json
+    assert stored_bytes(app, new.json["sha256"]) == data
+    assert client.get(f"/api/resumes/{new.json['id']}/file", headers=second).data == data
+
+
+# --- the filesystem backend -----------------------------------------------------------------------
+
+def test_the_filesystem_backend_keeps_files_under_storage_dir(app, tmp_path):
+    files = tmp_path / "files"
+    fs_app = create_app({**make_test_env(), "STORAGE_BACKEND": "filesystem", "STORAGE_DIR": str(files)})
+    client = fs_app.test_client()
+    from tests.conftest import Auth
+
+    headers = Auth(client).headers()
+    resume = upload(client, headers, PDF, "cv.pdf").json
+    path = LocalFileStorage(files).path_for(resume["sha256"])
+    assert path.read_bytes() == PDF and stored_rows(app, resume["sha256"]) == 0
+    assert client.get(f"/api/resumes/{resume['id']}/file", headers=headers).data == PDF
+    assert client.delete(f"/api/resumes/{resume['id']}", headers=headers).status_code == 204
+    assert not path.exists()
+
+
+# --- no shared disk -------------------------------------------------------------------------------
+
+def test_a_worker_without_any_shared_disk_extracts_an_upload_and_the_original_downloads_intact(
+        client, user, workers, tmp_path):
+    no_disk = tmp_path / "this-host-has-no-storage-dir"
+    workers.worker.stop()  # only the worker below consumes extractions during this test
+    elsewhere = stack.worker({**workers.env, "STORAGE_DIR": str(no_disk)}, workers.log_dir, name="extraction-no-disk")
+    elsewhere.start()
+    try:
+        resume = upload(client, user, PDF, "John Doe.pdf").json
+        extracted = wait_for_extraction(client, user, resume["id"])
+    finally:
+        elsewhere.stop()
+    assert extracted["extraction_status"] == "succeeded", extracted
+    assert "John Doe" in extracted["text"] and extracted["page_count"] >= 1
+    assert resume["extraction_job_id"] in elsewhere.log_path.read_text()  # this worker ran it
+    assert not no_disk.exists()
+    assert not LocalFileStorage(STORAGE_DIR).exists(resume["sha256"])  # nor did the API write a file
+    download = client.get(f"/api/resumes/{resume['id']}/file", headers=user)
+    assert download.status_code == 200 and download.data == PDF

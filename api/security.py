@@ -18,6 +18,13 @@ from models.mixins import utcnow
 
 jwt = JWTManager()
 
+# The web app's session: the refresh token in an HttpOnly cookie no page script can read, scoped
+# to the session endpoints; its CSRF value in a cookie the page reads and echoes in a header.
+SESSION_PATH = "/api/auth/session"
+REFRESH_COOKIE = "applytrack_refresh"
+CSRF_COOKIE = "applytrack_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
 
 def issue_tokens(user: User, session: AuthSession | None = None, *, refresh: bool = True) -> dict:
     """Tokens for ``user``; a new login session is opened unless ``session`` is given."""
@@ -79,10 +86,15 @@ def _load_session(jwt_payload: dict) -> AuthSession | None:
 
 
 def init_jwt(app: Flask) -> None:
-    app.config.setdefault("JWT_TOKEN_LOCATION", ["headers"])
-    # A CSRF claim only means something for tokens sent in cookies; in a header it is 43 more
-    # characters that every request decodes (flask-jwt-extended decodes a token three times).
-    app.config["JWT_COOKIE_CSRF_PROTECT"] = "cookies" in app.config["JWT_TOKEN_LOCATION"]
+    # Bearer headers for every client; the web app's refresh token also rides in an HttpOnly
+    # cookie sent only to /api/auth/session (api/auth.py), checked against its CSRF header.
+    # (Every token then carries a csrf claim: 43 characters, the price of one token format.)
+    app.config.setdefault("JWT_TOKEN_LOCATION", ["headers", "cookies"])
+    app.config["JWT_COOKIE_CSRF_PROTECT"] = True
+    app.config["JWT_REFRESH_COOKIE_NAME"] = REFRESH_COOKIE
+    app.config["JWT_REFRESH_COOKIE_PATH"] = SESSION_PATH
+    app.config["JWT_REFRESH_CSRF_HEADER_NAME"] = CSRF_HEADER
+    app.config["JWT_CSRF_CHECK_FORM"] = False
     app.config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=app.config["JWT_ACCESS_TOKEN_MINUTES"])
     app.config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=app.config["JWT_REFRESH_TOKEN_DAYS"])
     app.config["JWT_ALGORITHM"] = "HS256"
@@ -106,7 +118,10 @@ def init_jwt(app: Flask) -> None:
     def unauthorized(message: str):
         return error_response(401, message, headers={"WWW-Authenticate": "Bearer"})
 
-    jwt.unauthorized_loader(lambda _reason: unauthorized("Missing bearer token in the Authorization header."))
+    jwt.unauthorized_loader(lambda reason: unauthorized(
+        "Missing or wrong CSRF token." if "CSRF" in reason
+        else "Not signed in: no session cookie." if REFRESH_COOKIE in reason
+        else "Missing bearer token in the Authorization header."))
     jwt.invalid_token_loader(lambda _reason: unauthorized("The token is invalid."))
     jwt.expired_token_loader(lambda _h, _p: unauthorized("The token has expired; refresh it or log in again."))
     jwt.revoked_token_loader(lambda _h, _p: unauthorized("The token has been revoked; log in again."))

@@ -34,6 +34,12 @@ class TokenSchema(ma.Schema):
     expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
 
 
+class SessionTokenSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "Access token lifetime in seconds"})
+
+
 class UserSchema(ma.Schema):
     id = ma.fields.UUID(dump_only=True)
     email = ma.fields.Email(dump_only=True)

@@ -16,6 +16,7 @@ from api.input_guard import init_input_guard
 from api.metrics import init_metrics
 from api.openapi import CommonResponsesPlugin
 from api.rate_limits import init_rate_limits
+from api.web import SWAGGER_UI_ASSETS, init_web
 from api.web_security import init_web_security
 from api.request_id import init_request_id
 from api.security import init_jwt
@@ -57,6 +58,7 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     init_input_guard(app)  # after the size limit: it reads the body
     _register_blueprints(api)
     init_metrics(app)
+    init_web(app)
     init_web_security(app)
     init_rate_limits(app)
     register_commands(app)
@@ -99,7 +101,8 @@ def _api_spec_settings() -> dict:
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "OPENAPI_SWAGGER_UI_URL": SWAGGER_UI_ASSETS,  # served by the app (api/web.py): works offline
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},  # no call to validator.swagger.io
         "API_SPEC_OPTIONS": {
             "info": {
                 "description": "Track job applications through their stages, keep job listings "

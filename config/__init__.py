@@ -37,6 +37,10 @@ LLM_DAILY_BUDGET_USD        float     1.00 — a user's LLM spend per UTC day; o
                                       Counted in RATE_LIMIT_STORAGE_URL from each call's tokens
 CORS_ALLOWED_ORIGINS        list      (none) — comma-separated origins of the web app, e.g.
                                       https://app.example.com; others get no CORS headers
+TRUSTED_PROXY_COUNT         int       0 — reverse proxies in front of the API whose
+                                      X-Forwarded-For/-Proto/-Host to believe (the nearest N
+                                      hops); 0 trusts nothing: the socket's address is the
+                                      client (login and registration limits key on it)
 STORAGE_BACKEND             choice    database | filesystem — where uploaded originals live
                                       (README, "Where uploads live"). database: in PostgreSQL,
                                       committed with the resume row, readable from every host,
@@ -210,6 +214,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "PASSWORD_HASH_MEMORY_KIB": _env_int(env, "PASSWORD_HASH_MEMORY_KIB", 65536, minimum=8),
         "LOG_LEVEL": _env_choice(env, "LOG_LEVEL", "INFO", LOG_LEVELS),
         "CORS_ALLOWED_ORIGINS": _env_origins(env, "CORS_ALLOWED_ORIGINS"),
+        "TRUSTED_PROXY_COUNT": _env_int(env, "TRUSTED_PROXY_COUNT", 0, minimum=0),
         "RATE_LIMIT_STORAGE_URL": _env_str(env, "RATE_LIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0"),
         "RATE_LIMIT_KEY_PREFIX": _env_str(env, "RATE_LIMIT_KEY_PREFIX", ""),
         "LOGIN_RATE_LIMIT_PER_ADDRESS": _env_limit(env, "LOGIN_RATE_LIMIT_PER_ADDRESS", "20 per minute"),

@@ -213,3 +213,86 @@ def _readme_configuration_variables() -> set[str]:
     section = README.read_text().split("## Configuration", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("| `")]
     return {name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", row.split("|")[1])}
+
+
+# --- docker-compose.cluster.yml: three RabbitMQ nodes over the same stack ---------------------------
+
+CLUSTER_FILE = ROOT / "docker-compose.cluster.yml"
+CLUSTER_CONF = ROOT / "ops" / "rabbitmq" / "cluster.conf"
+RABBIT_NODES = ("rabbitmq", "rabbitmq-2", "rabbitmq-3")
+# Services built from this repository that talk to the broker.
+BROKER_CLIENTS = {"api", "relay", "extraction-worker", "analysis-worker", "bulk-worker", "beat", "flower", "migrate"}
+
+
+@pytest.fixture(scope="module")
+def cluster_services() -> dict:
+    return yaml.safe_load(CLUSTER_FILE.read_text())["services"]
+
+
+def _merged(services: dict, cluster_services: dict) -> dict:
+    """What Compose runs with both files: the override's keys over the base's, maps merged."""
+    merged = {name: dict(service) for name, service in services.items()}
+    for name, override in cluster_services.items():
+        service = merged.setdefault(name, {})
+        for key, value in override.items():
+            if isinstance(value, dict) and isinstance(service.get(key), dict):
+                service[key] = {**service[key], **value}
+            else:
+                service[key] = value
+    return merged
+
+
+def test_compose_validates_the_cluster_variant(compose, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in SECRETS} | DUMMY_SECRETS
+    env["RABBITMQ_ERLANG_COOKIE"] = "c" * 32
+    (tmp_path / "empty.env").write_text("")
+    result = subprocess.run([*compose, "-f", str(COMPOSE_FILE), "-f", str(CLUSTER_FILE), "--env-file",
+                             str(tmp_path / "empty.env"), "config", "-q"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_cluster_nodes_share_a_required_cookie_and_are_named_by_hostname(cluster_services):
+    for name in RABBIT_NODES:
+        node = cluster_services[name]
+        assert node["hostname"] == name  # the node is rabbit@<hostname>, as cluster.conf lists it
+        assert node["environment"]["ERLANG_COOKIE"].startswith("${RABBITMQ_ERLANG_COOKIE:?")
+        assert ".erlang.cookie" in node["entrypoint"][-1] and "exec docker-entrypoint.sh" in node["entrypoint"][-1]
+        assert "./ops/rabbitmq/cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro" in node["volumes"]
+        assert node["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL")
+    data_volumes = [next(v for v in cluster_services[name]["volumes"] if v.endswith(":/var/lib/rabbitmq"))
+                    for name in RABBIT_NODES]
+    assert len(set(data_volumes)) == 3, "each node needs a data volume of its own"
+
+
+def test_cluster_nodes_boot_one_after_the_other(cluster_services):
+    # Nodes booting at the same instant can fail with incompatible_feature_flags (QUEUE.md).
+    assert "depends_on" not in cluster_services["rabbitmq"]
+    assert cluster_services["rabbitmq-2"]["depends_on"] == {"rabbitmq": {"condition": "service_healthy"}}
+    assert cluster_services["rabbitmq-3"]["depends_on"] == {"rabbitmq-2": {"condition": "service_healthy"}}
+
+
+def test_cluster_conf_forms_the_cluster_of_these_nodes():
+    settings = dict(line.split(" = ", 1) for line in CLUSTER_CONF.read_text().splitlines()
+                    if line.strip() and not line.startswith("#"))
+    assert settings["cluster_formation.peer_discovery_backend"] == "classic_config"
+    peers = {value for key, value in settings.items() if key.startswith("cluster_formation.classic_config.nodes.")}
+    assert peers == {f"rabbit@{name}" for name in RABBIT_NODES}
+    assert int(settings["net_ticktime"]) <= 15  # a dead node must not block publishing for a minute
+
+
+def test_every_broker_client_lists_the_three_nodes(services, cluster_services):
+    merged = _merged(services, cluster_services)
+    for name in BROKER_CLIENTS:
+        urls = merged[name]["environment"]["BROKER_URL"].split(";")
+        hosts = [re.match(r"amqp://[^@]+@([^:/]+):5672/applytrack$", url)[1] for url in urls]
+        assert hosts == list(RABBIT_NODES), name
+    assert merged["flower"]["environment"]["RABBITMQ_MANAGEMENT_URL"].startswith("http://rabbitmq:15672/")
+    # The single node's services are still what the rest of the stack waits on.
+    assert merged["relay"]["depends_on"]["rabbitmq"]["condition"] == "service_healthy"
+
+
+def test_cluster_variant_adds_only_broker_nodes(services, cluster_services):
+    assert set(cluster_services) - set(services) == set(RABBIT_NODES) - {"rabbitmq"}
+    used = set(VARIABLE.findall(CLUSTER_FILE.read_text()))
+    assert used <= SECRETS | {"RABBITMQ_ERLANG_COOKIE", "ERLANG_COOKIE"}

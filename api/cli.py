@@ -42,6 +42,26 @@ def register_commands(app: Flask) -> None:
         if not report.done:
             raise SystemExit(1)
 
+    @app.cli.group("storage")
+    def storage() -> None:
+        """Uploaded files."""
+
+    @storage.command("migrate")
+    @click.option("--source", type=click.Path(file_okay=False, path_type=Path),
+                  help="Directory to copy from (default: STORAGE_DIR)")
+    @click.option("--delete-source", is_flag=True, help="Remove each source file once its copy is committed")
+    def migrate_files(source: Path | None, delete_source: bool) -> None:
+        """Copy every file a resume uses from STORAGE_DIR into the database, each checked against
+        its SHA-256; safe to run again (README, "Where uploads live")."""
+        from services.storage_migration import copy_files_into_database
+
+        report = copy_files_into_database(source or Path(current_app.config["STORAGE_DIR"]),
+                                          delete_source=delete_source, out=click.echo)
+        click.echo(f"copied={report.copied} already_there={report.already_there} missing={report.missing} "
+                   f"corrupt={report.corrupt}" + (f" deleted_sources={report.deleted_sources}" if delete_source else ""))
+        if not report.complete:
+            raise click.ClickException("some files resumes use are not in the database (listed above)")
+
     @app.cli.group("dlq")
     def dlq() -> None:
         """The dead-letter queue."""

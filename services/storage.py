@@ -31,7 +31,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from models import StoredFile, db
 
-_KEY = re.compile(r"^[0-9a-f]{64}$")
+KEY_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 class StorageUnavailable(OSError):
@@ -60,7 +60,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def check_key(key: str) -> str:
-    if not _KEY.match(key):
+    if not KEY_PATTERN.match(key):
         raise ValueError(f"not a storage key: {key!r}")
     return key
 
@@ -156,7 +156,7 @@ class LocalFileStorage:
     def keys(self, *, older_than: timedelta) -> Iterator[str]:
         cutoff = time.time() - older_than.total_seconds()
         for path in self.root.glob("??/??/*"):
-            if _KEY.match(path.name):
+            if KEY_PATTERN.match(path.name):
                 try:
                     if path.stat().st_mtime < cutoff:
                         yield path.name

@@ -1,6 +1,6 @@
 """Where uploads live: in PostgreSQL by default, committed with their resume row, so a worker
 on another host needs no shared disk; the filesystem backend for one host; the races between an
-upload and the removal of the same bytes; orphans (also in
+upload and the removal of the same bytes; `flask storage migrate`; orphans (also in
 tests/test_priorities_and_maintenance.py)."""
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
 from api import create_app
-from models import StoredFile, db
+from models import BackgroundJob, StoredFile, db
+from models.mixins import utcnow
 from services import resumes
 from services.storage import DatabaseStorage, LocalFileStorage, sha256_hex
 from tests.conftest import REALDATA, STORAGE_DIR, make_test_env, upload, wait_for_extraction
@@ -146,6 +147,57 @@ def test_the_filesystem_backend_keeps_files_under_storage_dir(app, tmp_path):
     assert client.get(f"/api/resumes/{resume['id']}/file", headers=headers).data == PDF
     assert client.delete(f"/api/resumes/{resume['id']}", headers=headers).status_code == 204
     assert not path.exists()
+
+
+# --- flask storage migrate ------------------------------------------------------------------------
+
+def resume_on_disk(fs_app, owner: uuid.UUID, data: bytes) -> str:
+    """A resume stored by the filesystem backend, its extraction kept from the workers (they
+    read the database)."""
+    with fs_app.app_context():
+        resume = resumes.create_resume(owner, data, filename="cv.txt", name=None)
+        db.session.execute(update(BackgroundJob).where(BackgroundJob.published_at.is_(None))
+                           .values(published_at=utcnow()).execution_options(synchronize_session=False))
+        db.session.commit()
+        sha256 = resume.sha256
+        db.session.remove()
+        return sha256
+
+
+def test_storage_migrate_copies_verified_files_idempotently_and_deletes_sources_only_when_asked(
+        app, client, user, tmp_path):
+    files = tmp_path / "files"
+    fs_app = create_app({**make_test_env(), "STORAGE_BACKEND": "filesystem", "STORAGE_DIR": str(files)})
+    disk, owner = LocalFileStorage(files), owner_id(client, user)
+    contents = {name: f"{name}\nPython, PostgreSQL {uuid.uuid4()}\n".encode() for name in "abcd"}
+    keys = {name: resume_on_disk(fs_app, owner, data) for name, data in contents.items()}
+    resume_on_disk(fs_app, owner, contents["a"])  # two resumes, one file
+    unused = disk.path_for(sha256_hex(b"no resume uses this"))
+    unused.parent.mkdir(parents=True, exist_ok=True)
+    unused.write_bytes(b"no resume uses this")
+    disk.path_for(keys["c"]).write_bytes(b"bit rot")
+    disk.path_for(keys["d"]).unlink()
+
+    def migrate(*options: str):
+        result = app.test_cli_runner().invoke(args=["storage", "migrate", *options])
+        return result.exit_code, result.output
+
+    app.config["STORAGE_DIR"] = str(files)  # the default source
+    code, output = migrate()
+    assert code != 0 and "copied=2 already_there=0 missing=1 corrupt=1" in output
+    assert f"corrupt: {keys['c']}" in output and f"missing: {keys['d']}" in output
+    disk.path_for(keys["c"]).write_bytes(contents["c"])  # the operator restores them from a backup
+    disk.path_for(keys["d"]).write_bytes(contents["d"])
+    code, output = migrate("--source", str(files))
+    assert code == 0 and "copied=2 already_there=2 missing=0 corrupt=0" in output, output
+    assert all(disk.exists(key) for key in keys.values())  # sources kept unless asked
+    code, output = migrate("--source", str(files), "--delete-source")
+    assert code == 0 and "copied=0 already_there=4 missing=0 corrupt=0 deleted_sources=4" in output, output
+    assert not any(disk.exists(key) for key in keys.values()) and unused.exists()
+    for resume in client.get("/api/resumes", headers=user).json:
+        download = client.get(f"/api/resumes/{resume['id']}/file", headers=user)
+        assert download.status_code == 200 and sha256_hex(download.data) == resume["sha256"]
+        assert download.data in contents.values()
 
 
 # --- no shared disk -------------------------------------------------------------------------------

@@ -325,7 +325,8 @@ def _continues(previous: str, last_physical: str, line: str, width: int) -> bool
     """Whether ``line`` continues the logical line ``previous`` (whose last piece is ``last_physical``)."""
     if _BULLET_RE.match(line) and not line[0].isalnum():
         return False
-    if _header(previous) is not None:
+    header = _header(previous)
+    if header is not None and not header[1]:
         return False  # "Skills required -" ends with a dash but is a finished heading
     if previous[-1] in ".!?" and previous.rsplit(" ", 1)[-1].rstrip(".!?").lower() not in _ABBREVIATIONS:
         return False  # a finished sentence; "e.g." at a line end is not one
@@ -347,12 +348,20 @@ def _continues(previous: str, last_physical: str, line: str, width: int) -> bool
     return _header(line) is None
 
 
-def _split_sentences(line: str) -> list[str]:
-    """Bullets, ';'-separated clauses and sentences of one logical line."""
+def _split_sentences(line: str, min_clause_words: int = 0) -> list[str]:
+    """Bullets, ';'-separated clauses and sentences of one logical line.
+
+    With ``min_clause_words``, a chunk is cut at ';' only when every clause has that many
+    words: "4+ years of Python; deep knowledge of asyncio" is two requirements, "Fluency in
+    English; Spanish is a plus" is one.
+    """
     line = _BULLET_RE.sub("", line, count=1)
     pieces: list[str] = []
     for chunk in _INLINE_BULLET_RE.split(line):
-        for clause in chunk.split(";"):
+        clauses = chunk.split(";")
+        if any(len(clause.split()) < min_clause_words for clause in clauses):
+            clauses = [chunk]
+        for clause in clauses:
             pieces.extend(_sentences(clause))
     return [piece for piece in (_clean_line(_BULLET_RE.sub("", p, count=1)) for p in pieces) if piece]
 
@@ -472,12 +481,12 @@ _REQUIRED_MARK_RE = re.compile(r"\(required\)|\bmust\b|\bessential\b|\bindispens
 
 # Lines that never describe the job, wherever they are.
 _BOILERPLATE_RE = re.compile(
-    r"https?:|www\.|\.com\b|@|\bsalary\b|\bsalario\b|\bsueldo\b|\u20b9|\$\s?\d|\u20ac|\bper (?:month|year|annum)\b"
+    r"https?:|www\.|\.com\b|@|\bsalary\b|\bsalario\b|\bsueldo\b|\u20b9|\$\s?\d[\d,.]*\s*k?\s*(?:-|\u2013|to)\s*\$\s?\d|\bper hour\b|\u20ac"
     r"|equal opportunit|without regard to|regardless of (?:race|gender|age|religion)|sexual orientation"
     r"|national origin|protected veteran|\bbenefits? package\b|competitive salary|health insurance|seguro medico"
     r"|paid time off|\b401k\b|how to apply|apply now|invite you to apply|encourage you to apply|click here"
     r"|patrocinado|sponsored|publicidad|read next story|close ad|registrate|registrarse|inscribete|postule aqui"
-    r"|\bpostular\b|\bpostulacion\b|disponibilidad para|job types?:|work remotely|temporarily|contract length"
+    r"|\bpostular\b|\bpostulacion\b|job types?:|work remotely|temporarily|contract length"
     r"|application deadline|\blottery\b|green card|\bvisa de\b|descuento|full-time|part-time"
     r"|remuneraci|cookies?\b|privacy policy|sign in|log in"
 )
@@ -485,12 +494,13 @@ _BOILERPLATE_RE = re.compile(
 # A unit states a requirement if it names a skill or uses one of these words.
 _REQUIREMENT_CUE_RE = re.compile(
     r"\bexperien\w*|\byears?\b|\byrs\b|\bdegree\b|\bbachelor\w*|\bmaster\w*|\bph\.?d\b|\bdiploma\b|\bcertif\w*"
-    r"|\bknowledge\b|\babilit\w*|\bable to\b|\bproficien\w*|\bfamiliar\w*|\bunderstanding\b|\bskill\w*"
+    r"|\bknowledge\b|\babilit\w*|\bable to\b|\bproficien\w*|\bfamiliar\w*\s+(?:with|in)\b|\bunderstanding\b|\bskill\w*"
     r"|\bexpertise\b|\bexpert\b|\bbackground\b|\bfluen\w*|\bmust\b|\brequired\b|\btrack record\b|\bhands-on\b"
     r"|\bcommand of\b|\bcomfortable with\b|\bgrasp\b|\bdemonstrated\b|\bproven\b|\bqualif\w*|\bgraduate\w*"
     r"|\bexperiencia\b|\bconocimiento\w*|\bmanejo\b|\bdominio\b|\bhabilidad\w*|\bcapacidad\b|\btitulo\b"
     r"|\bestudiante\w*|\bformacion\b|\bfamiliaridad\b|\bnivel\b|\bavanzado\b|\bintermedio\b|\begresad\w*"
-    r"|\bbachiller\b|\blicenciad\w*|\banos\b"
+    r"|\bbachiller\b|\blicenciad\w*|\banos\b(?!\s+de\s+(?:historia|trayectoria|vida))|\blicen[cs]\w*|\bportfolio\b|\bavailab\w*|\bdisponibilidad\b"
+    r"|\bgrado\b|\borientacion\b|\btrack record\b|\bcertified\b"
 )
 
 _YEARS_RE = re.compile(
@@ -563,13 +573,15 @@ def _parse_listing(text: str, job_title: str) -> _Listing:
     section = "other"
     for line in lines:
         sentences.update(_words(tokenize(normalize_text(sentence))) for sentence in _split_sentences(line))
+        if _TITLE_PREFIX_RE.match(line):
+            continue  # "Position Title: ..." names the job; it asks for nothing
         header = _header(line)
         if header is not None:
             section, rest = header
             if not rest:
                 continue
             line = rest
-        for sentence in _split_sentences(line):
+        for sentence in _split_sentences(line, _LISTING_CLAUSE_WORDS):
             unit_section = _unit_section(sentence, section)
             if unit_section == "boiler":
                 continue
@@ -580,7 +592,8 @@ def _parse_listing(text: str, job_title: str) -> _Listing:
     title_unit = _make_unit(title) if title else None
     if title_unit is not None:
         # The title (often repeated in page headers) is scored as the title, not as requirements.
-        units = [unit for unit in units if not _restates_title(unit, title_unit)]
+        units = [unit for unit in units
+                 if not _restates_title(unit, title_unit) or _REQUIREMENT_CUE_RE.search(unit.normalized)]
     all_tokens = tokenize(normalize_text(text))
     return _Listing(
         units=tuple(units),
@@ -591,6 +604,9 @@ def _parse_listing(text: str, job_title: str) -> _Listing:
         shingles=_shingles(all_tokens),
         sentences=frozenset(sentences),
     )
+
+
+_LISTING_CLAUSE_WORDS = 5
 
 
 def _restates_title(unit: _Unit, title: _Unit) -> bool:
@@ -1040,6 +1056,16 @@ _ALTERNATIVES_RE = re.compile(
 _NOT_REQUIRED_RE = re.compile(r"not required|not necessary|no (?:es )?(?:requerido|necesario|excluyente)")
 
 
+# Sentences that sell the job or the company instead of asking for anything.
+_PITCH_RE = re.compile(
+    r"\b(?:we are|we're|were|we're)\s+(?:currently\s+)?(?:seeking|looking|hiring|searching)\b|^join (?:our|the|us)\b"
+    r"|\bto join (?:our|the|us)\b|\bestamos buscando\b|^buscamos\b|\bpara (?:unirse|incorporarse|formar parte)\b"
+    r"|\btendras la oportunidad\b|\byou will have the opportunity\b|\bour mission\b|\bnuestra mision\b|\bon a mission\b"
+    r"|\bwe believe\b|\bcreemos\b|^ofrecemos\b|^we offer\b|\bcome build\b|^why \w+\b|\bwe are looking to\b"
+    r"|\bbring into our fold\b|\bbelieves\b"
+)
+
+
 def _has_alternatives(unit: _Unit) -> bool:
     """"X, Y or Z" / "such as X, Y" / "(X, Y)": the listing gives examples, not a checklist."""
     return bool(_ALTERNATIVES_RE.search(unit.normalized))
@@ -1062,12 +1088,21 @@ def _requirement_units(listing: _Listing) -> list[_Unit]:
     candidates: list[tuple[float, int, _Unit]] = []
     fallback: list[tuple[float, int, _Unit]] = []
     seen: set[str] = set()
+    has_sections = any(unit.section != "other" for unit in listing.units)
     for index, unit in enumerate(listing.units):
         key = " ".join(unit.tokens)
-        if key in seen or len(unit.terms) < 2 and not unit.skills or _NOT_REQUIRED_RE.search(unit.normalized):
+        cue = bool(_REQUIREMENT_CUE_RE.search(unit.normalized))
+        if (
+            key in seen
+            or len(unit.terms) < (1 if cue else 2) and not unit.skills
+            or _NOT_REQUIRED_RE.search(unit.normalized)
+            or _PITCH_RE.search(unit.normalized)
+            # The opening and "About" paragraphs describe the company and the job; only what
+            # they explicitly ask for ("3+ years of ...") is a requirement, not every skill named.
+            or has_sections and unit.section in ("other", "about") and not cue
+        ):
             continue
         seen.add(key)
-        cue = bool(_REQUIREMENT_CUE_RE.search(unit.normalized))
         if unit.skills or cue:
             priority = unit.weight + (0.2 if cue else 0.0) + (0.1 if unit.skills else 0.0)
             candidates.append((priority, index, unit))

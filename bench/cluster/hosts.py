@@ -20,6 +20,7 @@ Everything carries a name prefix (default ``atc``), so a crashed run's leftovers
 removed by ``cleanup(prefix)`` (run at the start of every Hosts too)."""
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -104,6 +105,7 @@ class Hosts:
         self.gateway = f"{subnet}.1"  # the root namespace's address on the bridge
         self._addresses = {name: f"{subnet}.{first + i}" for i, name in enumerate(names)}
         self._cut: set[str] = set()
+        self._lock = None
 
     def namespace(self, name: str) -> str:
         return f"{self.prefix}-{name}"
@@ -124,6 +126,14 @@ class Hosts:
     # --- lifecycle ----------------------------------------------------------------------------------
 
     def create(self) -> "Hosts":
+        # One run per prefix at a time: the leftover cleanup below would tear down a live run's hosts.
+        self._lock = open(f"/run/lock/applytrack-hosts-{self.prefix}.lock", "w")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            self._lock = None
+            raise RuntimeError(f"another run is using the simulated hosts {self.prefix}-*: wait for it to finish")
         cleanup(self.prefix)
         try:
             _ip("link", "add", self.bridge, "type", "bridge")
@@ -149,7 +159,10 @@ class Hosts:
         return self
 
     def destroy(self) -> None:
-        """Kill what still runs in the namespaces, delete them, the root-side veths and the bridge."""
+        """Kill what still runs in the namespaces, delete them, the root-side veths and the bridge
+        (nothing if this object never created them: another run may own them)."""
+        if self._lock is None:
+            return
         for name in self.names:
             namespace = self.namespace(name)
             if namespace in _ip("netns", "list", check=False).stdout:
@@ -159,6 +172,8 @@ class Hosts:
             _ip("link", "delete", f"{self.prefix}-v{index}", check=False)
         _ip("link", "delete", self.bridge, check=False)
         cleanup(self.prefix)
+        self._lock.close()  # releases the flock
+        self._lock = None
 
     def __enter__(self) -> "Hosts":
         return self.create()

@@ -30,6 +30,7 @@ run: db
 ## make test: the whole suite against real PostgreSQL, RabbitMQ and Celery workers
 test: venv services
 	bash scripts/ensure_test_tools.sh
+	bash scripts/ensure_cluster_tools.sh || echo "tests/test_cluster.py will skip: no nftables"
 	$(VENV)/bin/pytest -q
 
 ## make bench: every benchmark; each brings up its own API, relay and workers like make run
@@ -45,10 +46,14 @@ bench: venv services
 ## make chaos: faults under load (bench/chaos.py). Starts its own PostgreSQL (port 5440) and
 ## RabbitMQ node chaos@localhost (port 5680) and restarts only those; rewrites RELIABILITY.md's table.
 ## Then seeded random workloads with faults, checked against every invariant (bench/workload/;
-## its own PostgreSQL on 5442, RabbitMQ workload@localhost on 5682); rewrites its section too
+## its own PostgreSQL on 5442, RabbitMQ workload@localhost on 5682); rewrites its section too.
+## Then the five faults across simulated hosts (bench/cluster: network namespaces atc-*, three
+## RabbitMQ nodes of its own, PostgreSQL on 5444; ~10 min); rewrites RELIABILITY.md's cluster table
 chaos: venv
+	bash scripts/ensure_cluster_tools.sh
 	$(PY) -m bench.chaos --profile full
 	$(PY) -m bench.workload --seeds 1-6 --users 8 --duration 45 --faults
+	$(PY) -m bench.cluster
 
 clean:
 	rm -rf $(VENV) var/

@@ -184,8 +184,8 @@ class Row:
     number: int
     fault: str
     seconds: float = 0.0  # how long the fault lasted
-    accepted: int = 0  # 201/202 answers to uploads and analyses
-    finished: int = 0  # jobs created in the phase that ended succeeded or failed
+    accepted: int = 0  # jobs named by a 201/202 answer (uploads, analyses) in the phase
+    finished: int = 0  # of those, how many ended succeeded or failed
     dead: int = 0
     lost: int = 0  # invariant 1: a job never finished
     duplicated: int = 0  # invariant 2: an effect taken twice
@@ -202,8 +202,10 @@ class Stack:
     fail): the hosts, PostgreSQL on the bridge, the three nodes, the test LLM, a fresh database
     and vhost (bench.workload's prepare), and the deployment."""
 
-    def __init__(self, llm_latency: float, *, env_overrides: dict | None = None, out=print) -> None:
+    def __init__(self, llm_latency: float, *, env_overrides: dict | None = None, prefix: str = "atc",
+                 subnet: str = "10.213.0", pg_port: int = 5444, out=print) -> None:
         self.llm_latency = llm_latency
+        self.prefix, self.subnet, self.pg_port = prefix, subnet, pg_port
         self.env_overrides = env_overrides or {}
         self.out = out
         self._cleanup = ExitStack()
@@ -216,10 +218,10 @@ class Stack:
             base = Path(tempfile.mkdtemp(prefix="applytrack-cluster-"))
             base.chmod(0o755)
             cleanup.callback(shutil.rmtree, base, ignore_errors=True)
-            self.hosts = Hosts(list(HOST_NAMES))
+            self.hosts = Hosts(list(HOST_NAMES), prefix=self.prefix, subnet=self.subnet)
             cleanup.callback(self.hosts.destroy)
             self.hosts.create()
-            self.postgres = BridgePostgres(base, 5444, self.hosts.gateway, self.hosts.subnet)
+            self.postgres = BridgePostgres(base, self.pg_port, self.hosts.gateway, self.hosts.subnet)
             cleanup.callback(self.postgres.destroy)
             self.postgres.create()
             self.cluster = RabbitCluster(base / "rabbitmq", broker_nodes(self.hosts), epmd_port=EPMD_PORT, out=self.out)
@@ -251,15 +253,16 @@ class Stack:
 
 
 class Scenario:
-    def __init__(self, profile: Profile, faults: list[int], *, seed: int = 1, out=print) -> None:
+    def __init__(self, profile: Profile, faults: list[int], *, seed: int = 1, out=print, **stack_options) -> None:
         self.profile = profile
+        self.stack_options = stack_options  # Stack's prefix, subnet, pg_port: a second run beside another
         self.faults = [FAULTS[number] for number in faults]
         self.seed = seed
         self.out = out
 
     def run(self) -> list[Row]:
         rows: list[Row] = []
-        with Stack(self.profile.llm_latency, out=self.out) as stack_:
+        with Stack(self.profile.llm_latency, out=self.out, **self.stack_options) as stack_:
             env, engine, deployment = stack_.env, stack_.engine, stack_.deployment
             spec = requests.get(f"{deployment.base_url}/api/openapi.json", timeout=10).json()
             history = History(self.seed)
@@ -326,12 +329,13 @@ class Scenario:
                  since: dt.datetime, violations: list) -> None:
         events = [e for e in history.events if e.started >= started]
         row.answers = dict(sorted(collections.Counter(str(e.status or e.error) for e in events).items()))
-        row.accepted = sum(1 for e in events if e.status in (201, 202) and e.ids.get("job"))
+        accepted = {job for e in events if e.status in (201, 202) for job in e.ids.get("job", ())}
+        row.accepted = len(accepted)
         row.longest_wait = max((e.ended - e.started for e in events if e.ended), default=0.0)
         with env.engine.connect() as connection:
             states = dict(connection.execute(text(
-                "SELECT state, count(*) FROM background_jobs WHERE created_at >= :since AND kind <> 'maintenance' "
-                "GROUP BY state"), {"since": since}).all())
+                "SELECT state, count(*) FROM background_jobs WHERE id = ANY(CAST(:ids AS uuid[])) GROUP BY state"),
+                {"ids": sorted(accepted)}).all())
             backlog_done = connection.execute(text(
                 "SELECT max(finished_at) FROM background_jobs WHERE created_at >= :since "
                 "AND created_at <= to_timestamp(:end) AND kind <> 'maintenance'"),
@@ -362,7 +366,7 @@ def late_outcomes_discarded(offsets: dict[Path, int]) -> int:
 
 # --- report ----------------------------------------------------------------------------------------
 
-HEADER = ("| # | fault | fault lasted | accepted (uploads, analyses) | jobs finished | dead | lost | duplicated | "
+HEADER = ("| # | fault | fault lasted | jobs accepted | finished | dead | lost | duplicated | "
           "other violations | longest client wait | recovery |")
 
 
@@ -385,5 +389,8 @@ def write_reliability(rows: list[Row], command: str, seconds: float) -> None:
     body = (f"{start}\nMeasured {dt.date.today():%Y-%m-%d} with `{command}` ({seconds / 60:.1f} min; "
             f"three RabbitMQ nodes, API + relay and two worker hosts as network namespaces; {verdict}):\n\n"
             f"{table(rows)}\n\nRecovery: from the fault's end until every job created before it had finished. "
-            f"Lost / duplicated: violations of bench/workload's invariants 1 / 2 first seen after this fault.\n{end}")
+            f"Accepted: jobs named by a 201/202 answer (uploads, analyses) sent during the phase; finished: "
+            f"of those, ended succeeded or failed (a failed one is a hostile file); the others were cancelled "
+            f"(their resume deleted meanwhile) or are dead, for an operator's replay. Lost / duplicated: violations of bench/workload's invariants 1 / 2 "
+            f"first seen after this fault.\n{end}")
     chaos.write_reliability_section(start, end, body)

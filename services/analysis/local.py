@@ -40,10 +40,13 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+
+import snowballstemmer
 
 from services.analysis.result import (
     MAX_EVIDENCE_CHARS,
@@ -148,15 +151,34 @@ _ES_EN = {
     "independientemente": "independently", "colaborar": "collaborate", "mantener": "maintain",
     "disenar": "design", "implementar": "implement", "apoyo": "support", "apoyar": "support",
     "funciones": "functions", "objetivos": "objectives", "resultados": "results",
+    # Hospitality, accounting, nursing and general listing words.
+    "hotelera": "hotel", "hotelero": "hotel", "hoteles": "hotels", "turismo": "tourism", "turisticos": "tourism",
+    "turistico": "tourism", "alojamientos": "accommodation", "huespedes": "guests", "huesped": "guest",
+    "quejas": "complaints", "queja": "complaint", "reservas": "reservations", "recepcionista": "receptionist",
+    "recepcion": "reception", "turnos": "shifts", "turno": "shift", "grupos": "groups", "eventos": "events",
+    "contable": "accountant", "contables": "accounting", "conciliaciones": "reconciliations",
+    "conciliacion": "reconciliation", "impuestos": "taxes", "auditoria": "audit", "auditores": "auditors",
+    "cierre": "close", "mensual": "monthly", "anual": "annual", "ingles": "english", "idioma": "language",
+    "idiomas": "languages", "nativo": "native", "bilingue": "bilingual", "economia": "economics",
+    "administracion": "administration", "empresas": "business", "empresa": "company", "programas": "software",
+    "grado": "bachelor", "formacion": "education", "orientacion": "orientation", "capacidad": "ability",
+    "puesto": "position", "enfermera": "nurse", "enfermero": "nurse", "enfermeria": "nursing",
+    "pacientes": "patients", "paciente": "patient", "facturas": "invoices", "presupuestos": "budgets",
+    "presupuesto": "budget", "campanas": "campaigns", "redes": "networks", "sociales": "social",
+    "diseno grafico": "graphic design", "negociacion": "negotiation", "cuota": "quota",
 }
 
 # Whole-word synonyms folded before stemming (degrees are written many ways).
 _TOKEN_SYNONYMS = {
+    "bfa": "bachelor", "b.f.a": "bachelor", "bba": "bachelor", "bsn": "bachelor", "b.com": "bachelor",
     "bs": "bachelor", "b.s": "bachelor", "bsc": "bachelor", "b.sc": "bachelor", "ba": "bachelor",
     "b.a": "bachelor", "b.e": "bachelor", "b.tech": "bachelor", "btech": "bachelor", "bachelors": "bachelor",
     "msc": "master", "m.s": "master", "m.sc": "master", "masters": "master", "meng": "master",
     "m.e": "master", "m.tech": "master", "mca": "master", "phd": "doctorate", "ph.d": "doctorate",
     "doctoral": "doctorate", "cs": "computer", "ml": "machine", "ai": "intelligence",
+    # Who is served: a hotel's guests and an agency's clients are its customers.
+    "guest": "customer", "guests": "customer", "client": "customer", "clients": "customer",
+    "clientes": "customer", "cliente": "customer",
 }
 
 # Stem families the suffix rules cannot join (analysis/analyst/analyze, statistics/statistical...).
@@ -170,64 +192,41 @@ _FAMILIES = (
     ("algorithm", "algorithm"), ("algoritm", "algorithm"), ("program", "program"), ("programa", "program"),
 )
 
-# (suffix, replacement); first match wins on each pass; a stem keeps at least 3 letters.
-_SUFFIX_RULES = (
-    ("izations", "ize"), ("isations", "ize"), ("ization", "ize"), ("isation", "ize"),
-    ("aciones", ""), ("acion", ""), ("amientos", ""), ("amiento", ""), ("imientos", ""), ("imiento", ""),
-    ("idades", ""), ("idad", ""),
-    ("ational", ""), ("ations", ""), ("ation", ""), ("ating", ""), ("ated", ""), ("ates", ""), ("ate", ""),
-    ("fulness", ""), ("iveness", "ive"), ("ousness", "ous"),
-    ("ements", ""), ("ement", ""), ("ments", ""), ("ment", ""), ("ships", ""), ("ship", ""),
-    ("ingly", ""), ("ings", ""), ("ing", ""), ("ities", ""), ("ity", ""), ("ness", ""),
-    ("ically", "ic"), ("ally", "al"), ("ly", ""), ("ies", "y"), ("ied", "y"),
-    ("ions", ""), ("ion", ""), ("ers", ""), ("er", ""), ("ors", ""), ("or", ""), ("ed", ""), ("es", ""),
-    ("ss", "ss"), ("us", "us"), ("is", "is"), ("s", ""), ("ize", ""), ("ise", ""), ("e", ""),
-)
 _MIN_STEM = 3
-_DOUBLED_END = re.compile(r"([b-df-hj-np-tv-z])\1$")
+_STEMMERS = {"en": snowballstemmer.stemmer("english"), "es": snowballstemmer.stemmer("spanish")}
+# Snowball stemmer objects keep state between calls: one thread at a time (the analysis worker
+# runs analyses in threads); the cache makes the lock rare.
+_STEMMER_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1 << 16)
-def stem(word: str) -> str:
-    """Light, deterministic English suffix stripper ("managed"/"management"/"manager" -> "manag").
+def stem(word: str, language: str = "en") -> str:
+    """The Snowball stem of ``word`` in ``language`` ("en" or "es"): "managed", "management",
+    "manager" -> "manag"; "gestionar", "gestión" -> "gestion".
 
-    Words with digits or symbols ("c++", "node.js", "python3") are returned unchanged. It is
-    not a linguistic stemmer; it only has to map related forms of job vocabulary together.
+    Words with digits or symbols ("c++", "node.js", "python3") are returned unchanged. A few
+    families that Snowball keeps apart are joined first, across both languages
+    (analysis/analyst/analytics/análisis, statistics/estadística...).
     """
     if len(word) <= _MIN_STEM or not word.isalpha():
         return word
     for prefix, family in _FAMILIES:
         if word.startswith(prefix):
             return family
-    for _ in range(3):
-        reduced = _strip_suffix(word)
-        if reduced == word:
-            break
-        word = reduced
-    return _DOUBLED_END.sub(r"\1", word)
+    with _STEMMER_LOCK:
+        return _STEMMERS.get(language, _STEMMERS["en"]).stemWord(word)
 
 
-def _strip_suffix(word: str) -> str:
-    """``word`` without its first matching suffix (one step of ``stem``)."""
-    for suffix, replacement in _SUFFIX_RULES:
-        if word.endswith(suffix):
-            candidate = word[: len(word) - len(suffix)] + replacement
-            if candidate == word:
-                return word  # protected ending ("-ss", "-us", "-is")
-            if len(candidate) >= _MIN_STEM:
-                return candidate
-    return word
-
-
-def _content_terms(tokens: Iterable[str]) -> frozenset[str]:
-    """Stems of the content words among ``tokens`` (no stopwords, numbers, symbols or 1-letter words)."""
+def _content_terms(tokens: Iterable[str], language: str = "en") -> frozenset[str]:
+    """Stems of the content words among ``tokens`` (no stopwords, numbers, symbols or 1-letter
+    words). Spanish words with an English equivalent are stemmed as that English word, so a
+    Spanish listing and an English resume share terms; other words in the text's ``language``."""
     terms: set[str] = set()
     for token in tokens:
-        token = _TOKEN_SYNONYMS.get(token, token)
-        token = _ES_EN.get(token, token)
-        if len(token) < 2 or token in _STOPWORDS or not any(ch.isalpha() for ch in token):
+        mapped = _ES_EN.get(_TOKEN_SYNONYMS.get(token, token), _TOKEN_SYNONYMS.get(token, token))
+        if len(mapped) < 2 or mapped in _STOPWORDS or not any(ch.isalpha() for ch in mapped):
             continue
-        terms.add(stem(token))
+        terms.add(stem(mapped, "en" if mapped != token else language))
     return frozenset(terms)
 
 
@@ -410,10 +409,11 @@ def _make_unit(text: str, section: str = "other", weight: float = 1.0) -> _Unit:
     hits = find_skills(tokens)
     skills = tuple(dict.fromkeys(hit.skill for hit in hits))
     in_skill = {position for hit in hits for position in range(hit.start, hit.end)}
-    skill_terms = _content_terms(tokens[position] for position in sorted(in_skill))
+    language = "es" if _language(tokens) == "es" else "en"
+    skill_terms = _content_terms((tokens[position] for position in sorted(in_skill)), language)
     free = tuple(token for position, token in enumerate(tokens) if position not in in_skill)
     return _Unit(
-        text, normalized, tokens, _content_terms(tokens), skills, implied_skills(skills), skill_terms, free,
+        text, normalized, tokens, _content_terms(tokens, language), skills, implied_skills(skills), skill_terms, free,
         section, weight,
     )
 
@@ -729,6 +729,7 @@ class _Resume:
     words: frozenset[str]  # see _title_word_set
     role_words: frozenset[str]  # words of the resume's headline and job-title lines
     skills: frozenset[str]  # named skills plus what they imply
+    shown_skills: frozenset[str]  # those named in work, education or credentials (not only claimed)
     partial_skills: frozenset[str]  # made likely by the skills above; half credit
     listed_only: frozenset[str]  # named only in bare skill lists; reduced credit
     list_credit: float  # the credit of such a skill, see _list_credit
@@ -739,12 +740,56 @@ class _Resume:
     addressed: int  # units addressed to the screener (prompt injection), ignored
 
 
+# Resume headings and the part of the resume they open. What a summary or a skills list claims
+# is not what work, education or a credential shows; volunteer work is not employment.
+_RESUME_SECTION_WORDS = (
+    ("volunteer", "volunteer volunteering voluntariado involvement activities campus"),
+    ("summary", "summary profile objective about perfil resumen"),
+    ("skills", "skills skill technical informatica languages idiomas competencias tools herramientas computer"),
+    ("credentials", "certifications certification certificates licenses license licences awards honors certificaciones"),
+    ("education", "education formacion academic coursework"),
+    ("work", "experience employment work history experiencia profesional laboral projects proyectos career"),
+)
+_RESUME_HEADING_FILLER = frozenset("and & / on of y professional".split())
+_CLAIMED_SECTIONS = frozenset({"header", "summary", "skills", "volunteer"})
+_INLINE_SKILLS_RE = re.compile(r"^(?:technical |computer |soft )?(?:skills?|languages?|idiomas?|tools|computer)\s*:")
+
+
+def _shows(unit: _Unit) -> bool:
+    """Whether a resume unit shows what it names: a line of work, education or a credential,
+    not the summary, a skills list, volunteer work or a bare list of names anywhere."""
+    return unit.section not in _CLAIMED_SECTIONS and len(_words(unit.free_tokens)) >= 2
+
+
+@lru_cache(maxsize=4096)
+def _resume_heading(line: str) -> str | None:
+    """The section a resume heading line opens ("WORK EXPERIENCE" -> "work"), or None."""
+    words = [word for word in re.split(r"[\s&/,]+", normalize_text(line).strip(" :")) if word]
+    if not 1 <= len(words) <= 4 or not any(word not in _RESUME_HEADING_FILLER for word in words):
+        return None
+    known = {word for _, vocabulary in _RESUME_SECTION_WORDS for word in vocabulary.split()}
+    if not all(word in known or word in _RESUME_HEADING_FILLER for word in words):
+        return None
+    for section, vocabulary in _RESUME_SECTION_WORDS:
+        if any(word in vocabulary.split() for word in words):
+            return section
+    return None
+
+
 def _parse_resume(text: str, listing: _Listing) -> _Resume:
     candidates: list[_Unit] = []
     stuffed = addressed = 0
-    for line in _logical_lines(text):
+    lines = _logical_lines(text)
+    # Before the first heading come the name, headline and contact lines; a resume without
+    # headings has no such parts to tell apart.
+    section = "header" if any(_resume_heading(line) for line in lines) else "other"
+    for line in lines:
+        heading = _resume_heading(line)
+        if heading is not None:
+            section = heading
         for sentence in _split_sentences(line):
-            unit = _make_unit(sentence)
+            unit_section = "skills" if _INLINE_SKILLS_RE.match(normalize_text(sentence)) else section
+            unit = _make_unit(sentence, unit_section)
             if not unit.tokens:
                 continue
             if _EVALUATOR_TEXT_RE.search(unit.normalized):
@@ -772,7 +817,7 @@ def _parse_resume(text: str, listing: _Listing) -> _Resume:
         named.add("english")
     elif language == "es" and len(all_tokens) >= 30:
         named.add("spanish")
-    years, evidence = _resume_years(units)
+    years, evidence = _resume_years([unit for unit in units if unit.section not in ("volunteer", "education")])
     listed_only, list_credit = _list_credit(units, named, listing)
     return _Resume(
         units=tuple(units),
@@ -780,6 +825,7 @@ def _parse_resume(text: str, listing: _Listing) -> _Resume:
         words=_title_word_set(all_tokens),
         role_words=_title_word_set(token for unit in _role_units(units) for token in unit.tokens),
         skills=implied_skills(named),
+        shown_skills=implied_skills(skill for unit in units if _shows(unit) for skill in unit.skills),
         partial_skills=related_skills(named),
         listed_only=listed_only - {"english", "spanish"},
         list_credit=list_credit,
@@ -963,7 +1009,8 @@ def _resume_years(units: Sequence[_Unit]) -> tuple[int, str | None]:
     span = latest_end - earliest_start if earliest_start is not None else 0
     if stated >= span:
         return stated, stated_text
-    return span, start_text
+    # A date line ("2018 - 2021 Data Scientist, Uber") is not quoted as evidence of years.
+    return span, stated_text if stated_text is not None else (start_text if _quotable_text(start_text) else None)
 
 
 # --- Skills ------------------------------------------------------------------------------------------
@@ -1135,11 +1182,13 @@ def _credit(skill: str, resume: _Resume) -> float:
     return _RELATED_CREDIT if skill in resume.partial_skills else 0.0
 
 
-def _skill_share(skills: Sequence[str], resume: _Resume, alternatives: bool) -> float:
-    """Share of a demand's skills the resume covers; for "X, Y or Z" lists half of them suffice."""
+def _skill_share(skills: Sequence[str], resume: _Resume, alternatives: bool, credit=None) -> float:
+    """Share of a demand's skills the resume covers; for "X, Y or Z" lists half of them suffice.
+    ``credit(skill)`` defaults to ``_credit``."""
+    credit = credit or (lambda skill: _credit(skill, resume))
     weights = {skill: (_SOFT_FACTOR if is_soft_skill(skill) else 1.0) for skill in skills}
     total = math.fsum(weights.values())
-    have = math.fsum(weights[skill] * _credit(skill, resume) for skill in skills)
+    have = math.fsum(weights[skill] * credit(skill) for skill in skills)
     if alternatives and len(skills) >= 2:
         total = max(total / 2.0, min(weights.values()))
     return min(1.0, have / total) if total else 0.0
@@ -1152,6 +1201,13 @@ def _assess(unit: _Unit, resume: _Resume) -> _Assessment:
     keyword share alone; keyword share = 0.75 * best single resume sentence + 0.25 * whole
     resume (stemmed, filler words discounted). A stated "N+ years" caps the verdict by the
     resume's years. met >= 0.6 > partial >= 0.3 > missing.
+
+    ``met`` needs what the requirement asks for to be shown, in work, education or a
+    credential: when only the summary, a skills list or volunteer work reaches ``met``, or a
+    requirement naming several skills (not as alternatives) misses one, it is ``partial``
+    (related, not shown). Language and "familiarity with" requirements are exempt: a languages
+    line or a skills list is what shows them. Evidence is a resume sentence, never a heading,
+    a date line, a contact or name line, or a job-title line.
     """
     years = _required_years(unit.normalized)
     # Skill words are judged by the skill share; counting them again as keywords would let a
@@ -1159,10 +1215,40 @@ def _assess(unit: _Unit, resume: _Resume) -> _Assessment:
     topic_terms = unit.terms - unit.skill_terms if unit.skills else unit.terms
     if years is not None:
         topic_terms = frozenset(term for term in topic_terms if term not in _YEAR_TERMS)
+    # An education line shows a degree, not experience or communication skills.
+    schooling = years is None and bool(_EDUCATION_REQUIREMENT_RE.search(unit.normalized))
+    usable = [candidate for candidate in resume.units if schooling or candidate.section != "education"]
+    # Job-title lines show the role ("Recepcionista \u2014 Hotel Sol") but are never quoted.
+    shown_units = [candidate for candidate in usable if _shows(candidate)]
+    coverage, best_text, best_score = _coverage(unit, topic_terms, years, usable, resume, resume.terms,
+                                                lambda skill: _credit(skill, resume))
+    verdict = "met" if coverage >= _MET else "partial" if coverage >= _PARTIAL else "missing"
+    short_of_years = years is not None and resume.years < 0.6 * years
+    if verdict == "missing" and not short_of_years and any(
+        _credit(skill, resume) > 0 for skill in unit.skills if not is_soft_skill(skill)
+    ):
+        verdict = "partial"  # some of what it names is there: related, not shown
+    if verdict == "met" and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized):
+        shown_terms = frozenset().union(*(candidate.terms for candidate in shown_units))
+        shown_coverage, shown_text, shown_score = _coverage(
+            unit, topic_terms, years, shown_units, resume, shown_terms, lambda skill: _shown_credit(skill, resume))
+        if shown_coverage < _MET or _misses_a_skill(unit, resume):
+            verdict = "partial"
+        elif shown_text is not None and shown_score > 0:
+            best_text = shown_text
+    if years is not None and best_score == 0.0 and verdict != "missing":
+        best_text = resume.years_evidence
+    evidence = None if verdict == "missing" or best_text is None else _shorten(best_text, MAX_EVIDENCE_CHARS)
+    return _Assessment(unit, verdict, evidence, years)
+
+
+def _coverage(unit: _Unit, topic_terms: frozenset[str], years: int | None, units: Sequence[_Unit], resume: _Resume,
+              all_terms: frozenset[str], credit) -> tuple[float, str | None, float]:
+    """(coverage, best sentence, its score) of one requirement over some resume units."""
     weights = {term: _term_weight(term) for term in topic_terms}
     total = sum(weights.values())
     best_text, best_score, best_keyword = None, 0.0, 0.0
-    for candidate in resume.units:
+    for candidate in units:
         shared = weights.keys() & candidate.terms
         keyword = sum(weights[term] for term in shared) / total if shared else 0.0  # shared implies total > 0
         score = keyword
@@ -1170,10 +1256,10 @@ def _assess(unit: _Unit, resume: _Resume) -> _Assessment:
             shown = sum(1 for skill in unit.skills if skill in candidate.implied) / len(unit.skills)
             score = 0.6 * shown + 0.4 * keyword
         best_keyword = max(best_keyword, keyword)
-        if score > best_score:
+        if score > best_score and _quotable(candidate):
             best_text, best_score = candidate.text, score
-    keyword_share = 0.75 * best_keyword + 0.25 * _weighted_share(topic_terms, resume.terms) if total else 0.0
-    skill_share = _skill_share(unit.skills, resume, _has_alternatives(unit)) if unit.skills else 0.0
+    keyword_share = 0.75 * best_keyword + 0.25 * _weighted_share(topic_terms, all_terms) if total else 0.0
+    skill_share = _skill_share(unit.skills, resume, _has_alternatives(unit), credit) if unit.skills else 0.0
     substantive = any(weight == 1.0 for weight in weights.values())  # more than filler words
     if unit.skills and substantive:
         coverage = 0.6 * skill_share + 0.4 * keyword_share
@@ -1185,11 +1271,77 @@ def _assess(unit: _Unit, resume: _Resume) -> _Assessment:
         years_value = 1.0 if resume.years >= years else 0.5 if resume.years >= 0.6 * years else 0.0
         # "3 years (Preferred)" is about years only; "5 years of Java" is about both.
         coverage = min(years_value, coverage) if substantive or unit.skills else years_value
-        if best_score == 0.0:
-            best_text = resume.years_evidence
-    verdict = "met" if coverage >= _MET else "partial" if coverage >= _PARTIAL else "missing"
-    evidence = None if verdict == "missing" or best_text is None else _shorten(best_text, MAX_EVIDENCE_CHARS)
-    return _Assessment(unit, verdict, evidence, years)
+    return coverage, best_text, best_score
+
+
+_EXEMPT_FROM_SHOWING_RE = re.compile(
+    r"\b(?:english|spanish|french|german|ingles|espanol|frances|aleman|idiomas?|languages?|bilingual|bilingue"
+    r"|fluen\w*|familiar\w*|familiaridad)\b"
+)
+
+
+def _shown_credit(skill: str, resume: _Resume) -> float:
+    """A skill's credit counting only work, education and credentials: claimed elsewhere, half."""
+    if skill in resume.shown_skills:
+        return 1.0
+    return _RELATED_CREDIT if skill in resume.skills or skill in resume.partial_skills else 0.0
+
+
+def _misses_a_skill(unit: _Unit, resume: _Resume) -> bool:
+    """A requirement naming several skills as a checklist, one of which the resume lacks."""
+    hard = [skill for skill in unit.skills if not is_soft_skill(skill)]
+    return len(hard) >= 2 and not _has_alternatives(unit) and any(_credit(skill, resume) == 0 for skill in hard)
+
+
+_DATE_WORD_RE = re.compile(
+    r"\b(?:(?:19|20)\d{2}|\d{1,2}|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*|present|current|now"
+    r"|today|summer|fall|spring|winter|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre"
+    r"|noviembre|diciembre|actualidad|presente|verano|20xx)\b"
+)
+_CONTACT_RE = re.compile(r"@|\+?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}|\+\d{2}\s?\d{3}")
+
+
+@lru_cache(maxsize=4096)
+def _quotable_text(text: str | None) -> bool:
+    """Whether a resume line can be quoted as evidence: a sentence, not a heading, a date line
+    ("June 2018 - Present") or a contact line."""
+    if not text or _CONTACT_RE.search(text):
+        return False
+    normalized = normalize_text(text)
+    words = normalized.split()
+    if len(words) < 3 or _resume_heading(text) is not None:
+        return False
+    undated = _DATE_WORD_RE.sub(" ", normalized)
+    return len(re.findall(r"[a-z]{2,}", undated)) >= 3
+
+
+_ES_FIRST_PERSON_RE = re.compile(r"^[a-z]{3,}(?:o|e|\u00e9|\u00f3)$")
+
+
+def _job_line(unit: _Unit) -> bool:
+    """A job's title/company/date line in a work section ("Recepcionista \u2014 Hotel Sol, Valencia"):
+    short, no sentence, no verb."""
+    if unit.text.rstrip().endswith(".") or len(unit.tokens) > 16 or _describes_work(unit):
+        return False
+    first = unit.normalized.split()[0] if unit.normalized.split() else ""
+    return not _ES_FIRST_PERSON_RE.match(first)  # "Realizo check-in ...", "Apoy\u00e9 en ..."
+
+
+_EDUCATION_REQUIREMENT_RE = re.compile(
+    r"\b(?:degree|bachelor\w*|master\w*|ph\.?d|doctor\w*|diploma|graduat\w*|grado|titulo|formacion|licenciatur\w*"
+    r"|estudiante\w*|egresad\w*|education|bsn|bfa|mba|associate|university|universidad|college|bachiller)\b"
+)
+
+
+def _quotable(unit: _Unit) -> bool:
+    """A resume unit that may be quoted: see _quotable_text; the name/contact header and
+    job-title lines ("Data Scientist, Uber, 2018 - 2021") are not evidence either."""
+    if unit.section == "header" or not _quotable_text(unit.text):
+        return False
+    if unit.section == "work" and _job_line(unit):
+        return False
+    return not (len(unit.tokens) <= _ROLE_LINE_TOKENS and not unit.text.rstrip().endswith(".")
+                and _ROLE_WORD_RE.search(unit.normalized) and len(_words(unit.free_tokens)) <= 8)
 
 
 _YEAR_TERMS = frozenset({stem("years"), stem("year"), stem("experience"), "yrs"})

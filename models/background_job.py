@@ -109,6 +109,10 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
     # What a maintenance run did, e.g. {"purged_sessions": 3}.
     detail: Mapped[dict | None] = mapped_column(JSONB)
 
+    # The fencing token of this process's claim of the job (set by services/jobs.claim, checked
+    # when its outcome is recorded); an attribute of the object, not a column.
+    held_fence = None
+
     failures: Mapped[list["JobFailure"]] = relationship(
         order_by="JobFailure.id", cascade="all, delete-orphan", back_populates="job"
     )

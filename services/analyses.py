@@ -175,6 +175,13 @@ def run_for_job(job: BackgroundJob) -> None:
     on_usage = llm_budget.meter(user_id, analyzer_name)
     analyzer = get_analyzer(analyzer_name, current_app.config, on_usage=on_usage)
     output = analyzer.analyze(*texts)
+    # Paid, whether or not this result is stored (the resume may be gone, or a late worker's
+    # outcome refused): the spend metrics count every call, the analysis row only the one kept.
+    if output.tokens_in or output.tokens_out:
+        model = output.model or output.analyzer
+        LLM_TOKENS.labels("input", model).inc(output.tokens_in)
+        LLM_TOKENS.labels("output", model).inc(output.tokens_out)
+        LLM_COST.labels(model).inc(float(output.cost_usd))
     # The resume or listing (and so this analysis) may have been deleted while the analyzer ran:
     # lock the row before writing (as an UPDATE would), so it cannot go between check and commit.
     analysis = lock_row(Analysis, analysis_id, key_share=True)
@@ -192,13 +199,8 @@ def run_for_job(job: BackgroundJob) -> None:
     analysis.cost_usd = output.cost_usd
     analysis.failure_reason = analysis.failure_message = None
     analysis.completed_at = utcnow()
-    jobs.succeed(job)
+    jobs.succeed(job)  # refuses when the job was claimed again meanwhile: the newer claim's result stands
     db.session.commit()
-    if output.tokens_in or output.tokens_out:
-        model = output.model or output.analyzer
-        LLM_TOKENS.labels("input", model).inc(output.tokens_in)
-        LLM_TOKENS.labels("output", model).inc(output.tokens_out)
-        LLM_COST.labels(model).inc(float(output.cost_usd))
 
 
 def _deleted_meanwhile() -> jobs.PermanentFailure:

@@ -304,8 +304,8 @@ def _settle_unmatched(messages: dict[uuid.UUID, list], handled: set[uuid.UUID]) 
                 message.ack()
             stale.append(job.id)
         elif any(death_reason(message) == "delivery_limit" for message in messages[job.id]):
-            _bury_dead_lettered_by_broker(job.id)
-            buried.append(job.id)
+            if _bury_dead_lettered_by_broker(job.id):
+                buried.append(job.id)
     return stale, buried
 
 
@@ -314,18 +314,25 @@ def death_reason(message) -> str | None:
     return deaths[0].get("reason") if deaths else None
 
 
-def _bury_dead_lettered_by_broker(job_id: uuid.UUID) -> None:
+def _bury_dead_lettered_by_broker(job_id: uuid.UUID) -> bool:
     from services import analyses, bulk, jobs, resumes
 
     on_failure = {JobKind.RESUME_EXTRACTION.value: resumes.extraction_failed, JobKind.ANALYSIS.value:
                   analyses.analysis_failed, JobKind.BULK_EXPANSION.value: bulk.expansion_failed}
     limit = celeryconfig.DELIVERY_LIMIT
-    job = jobs.bury(job_id, BrokerDeadLettered(f"the broker dead-lettered its message after {limit} redeliveries"))
+    try:
+        # Not an attempt's outcome: whichever claim is the latest, as long as the job has not ended.
+        job = jobs.bury(job_id, BrokerDeadLettered(f"the broker dead-lettered its message after {limit} redeliveries"),
+                        fence=None, states=jobs.NOT_ENDED)
+    except jobs.ClaimSuperseded:
+        db.session.rollback()
+        return False  # it ended meanwhile; the next reconciliation acks its dead letter as stale
     if job.kind in on_failure:
         on_failure[job.kind](job, jobs.PROCESSING_ERROR, "Processing failed because of a problem on our side; "
                              "it has been reported and can be retried by an operator.")
     db.session.commit()
     log.error("job %s: dead-lettered by the broker (delivery limit); recorded as dead", job_id)
+    return True
 
 
 class BrokerDeadLettered(Exception):

@@ -12,9 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, bindparam, func, inspect, select, text, update
 
 from models import BackgroundJob, JobFailure, JobState, Lane, db
+from models.background_job import TERMINAL_STATES
 from models.mixins import utcnow
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,16 @@ def notify_outbox(lane: str = Lane.INTERACTIVE.value) -> None:
 class TooManyAttempts(Exception):
     """The job's message keeps coming back (a worker dies on it): dead-letter it."""
 
+    def __init__(self, message: str, fence: int) -> None:
+        super().__init__(message)
+        self.fence = fence
+
+
+class ClaimSuperseded(Exception):
+    """The job was claimed again since this attempt's claim (this worker was cut off and its
+    message redelivered elsewhere, or the job was requeued as stuck), or it ended meanwhile:
+    this attempt's outcome must not be recorded. Nothing is written; the message is acked."""
+
 
 def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> BackgroundJob | None:
     """Mark the job running for this attempt, or return None when this message must not run it:
@@ -93,9 +104,14 @@ def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> Backgro
         db.session.rollback()
         return None
     job.attempts += 1
+    # The fencing token: a claim by another worker after this one raises it, and this attempt's
+    # outcome is then refused (``ensure_claim_held``), however late this worker comes back.
+    job.fencing_token += 1
+    fence = job.fencing_token
     if job.attempts > max_attempts:
         db.session.commit()
-        raise TooManyAttempts(f"delivered {job.attempts} times (max {max_attempts}); a worker may keep dying on it")
+        raise TooManyAttempts(f"delivered {job.attempts} times (max {max_attempts}); a worker may keep dying on it",
+                              fence)
     job.state = JobState.RUNNING.value
     job.started_at = utcnow()
     job.next_attempt_at = None
@@ -103,7 +119,27 @@ def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> Backgro
     # the database crashes and forgets it, the message is still unacked and runs again.
     db.session.execute(text("SET LOCAL synchronous_commit = off"))
     db.session.commit()
+    job.held_fence = fence
     return job
+
+
+_CLAIM_NOW = select(BackgroundJob.state, BackgroundJob.fencing_token).where(
+    BackgroundJob.id == bindparam("job_id")).with_for_update()
+RUNNING_ONLY = (JobState.RUNNING.value,)
+NOT_ENDED = tuple(state.value for state in JobState if state.value not in TERMINAL_STATES)
+
+
+def ensure_claim_held(job_id: uuid.UUID, fence: int | None, *, states: tuple[str, ...] = RUNNING_ONLY) -> None:
+    """Lock the job's row until this transaction ends, and raise ClaimSuperseded unless the
+    claim with ``fence`` is still the latest (None: whichever) and the job is in ``states``.
+    Every recording of an attempt's outcome goes through here, in the transaction that writes
+    it: the lock keeps a new claim from slipping in between this check and the commit."""
+    row = db.session.execute(_CLAIM_NOW, {"job_id": job_id}).first()
+    if row is None:
+        raise ClaimSuperseded(f"job {job_id} no longer exists")
+    state, current = row
+    if (fence is not None and current != fence) or state not in states:
+        raise ClaimSuperseded(f"job {job_id} is {state} with claim {current}; this outcome is of claim {fence}")
 
 
 def _record(job: BackgroundJob, exc: BaseException, *, transient: bool) -> None:
@@ -116,14 +152,17 @@ def _record(job: BackgroundJob, exc: BaseException, *, transient: bool) -> None:
     )
 
 
-def _locked(job_id: uuid.UUID) -> BackgroundJob:
+def _locked(job_id: uuid.UUID, fence: int | None, states: tuple[str, ...] = RUNNING_ONLY) -> BackgroundJob:
     db.session.rollback()  # whatever the failed work left in the session is not to be kept
-    return db.session.scalar(select(BackgroundJob).where(BackgroundJob.id == job_id).with_for_update())
+    ensure_claim_held(job_id, fence, states=states)
+    return db.session.scalar(
+        select(BackgroundJob).where(BackgroundJob.id == job_id).execution_options(populate_existing=True)
+    )
 
 
-def schedule_retry(job_id: uuid.UUID, exc: BaseException, countdown: float) -> None:
+def schedule_retry(job_id: uuid.UUID, exc: BaseException, countdown: float, *, fence: int) -> None:
     """Back to the outbox, due in ``countdown`` seconds: the relay publishes it again then."""
-    job = _locked(job_id)
+    job = _locked(job_id, fence)
     _record(job, exc, transient=True)
     job.state = JobState.QUEUED.value
     # The database's clock, which the relay compares it with, not this host's.
@@ -132,18 +171,20 @@ def schedule_retry(job_id: uuid.UUID, exc: BaseException, countdown: float) -> N
     db.session.commit()
 
 
-def fail(job_id: uuid.UUID, failure: PermanentFailure) -> BackgroundJob:
+def fail(job_id: uuid.UUID, failure: PermanentFailure, *, fence: int) -> BackgroundJob:
     """A permanent, classified failure: recorded; the caller updates the subject and commits."""
-    job = _locked(job_id)
+    job = _locked(job_id, fence)
     _record(job, failure, transient=False)
     job.finish(JobState.FAILED)
     return job
 
 
-def bury(job_id: uuid.UUID, exc: BaseException) -> BackgroundJob:
+def bury(job_id: uuid.UUID, exc: BaseException, *, fence: int | None,
+         states: tuple[str, ...] = RUNNING_ONLY) -> BackgroundJob:
     """Retries spent or an unexpected error: the message goes to the dead-letter queue; the
-    caller updates the subject and commits."""
-    job = _locked(job_id)
+    caller updates the subject and commits. A claim that refuses to run the job (too many
+    deliveries) or the broker's delivery limit buries a job in any state not ended."""
+    job = _locked(job_id, fence, states)
     _record(job, exc, transient=False)
     job.finish(JobState.DEAD)
     return job
@@ -167,5 +208,8 @@ def cancel_not_started(job_ids: Select, why: str) -> int:
 
 
 def succeed(job: BackgroundJob) -> None:
-    """Part of the transaction that stores the job's result."""
+    """Part of the transaction that stores the job's result; raises ClaimSuperseded (the caller
+    rolls back) when a later claim of the job happened since this worker's."""
+    # The id without a reload: the work may have ended its transaction (expiring the row).
+    ensure_claim_held(inspect(job).identity[0], job.held_fence)
     job.finish(JobState.SUCCEEDED)  # last_error stays: a success after retries still shows what failed before

@@ -37,6 +37,10 @@ TASK_SECONDS = Histogram(
 TASK_RETRIES = Counter("applytrack_task_retries_total", "Transient failures scheduled for a retry", ["task"])
 TASK_DEAD_LETTERS = Counter("applytrack_task_dead_letters_total", "Tasks rejected into the dead-letter queue",
                             ["task"])
+SUPERSEDED_OUTCOMES = Counter(
+    "applytrack_job_outcomes_superseded_total",
+    "Attempts whose outcome was discarded because the job was claimed again since (fencing token): a worker "
+    "cut off from the broker whose message ran elsewhere meanwhile", ["kind"])
 LLM_TOKENS = Counter("applytrack_llm_tokens_total", "LLM tokens used", ["direction", "model"])
 LLM_COST = Counter("applytrack_llm_cost_usd_total", "Estimated LLM cost in USD", ["model"])
 

@@ -17,9 +17,9 @@ from sqlalchemy.exc import OperationalError
 
 from models import BackgroundJob, db
 from services import jobs
-from services.jobs import PermanentFailure, RetryPolicy, TransientError, TooManyAttempts
+from services.jobs import ClaimSuperseded, PermanentFailure, RetryPolicy, TransientError, TooManyAttempts
 from services.logging_setup import log_context
-from services.metrics import TASK_DEAD_LETTERS, TASK_RETRIES, TASK_SECONDS
+from services.metrics import SUPERSEDED_OUTCOMES, TASK_DEAD_LETTERS, TASK_RETRIES, TASK_SECONDS
 from services.storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,11 @@ class JobTask(AppContextTask):
             try:
                 job = jobs.claim(job_id, redelivered=redelivered, max_attempts=policy.max_attempts)
             except TooManyAttempts as exc:
-                self._dead_letter(job_id, exc, on_failure)
+                try:
+                    self._dead_letter(job_id, exc, on_failure, fence=exc.fence, states=jobs.NOT_ENDED)
+                except ClaimSuperseded:  # it ended or was claimed again meanwhile: nothing to bury
+                    db.session.rollback()
+                    return
             if job is None:
                 return
             self._run_claimed(job_id, job, work, on_failure, policy)
@@ -150,6 +154,13 @@ class JobTask(AppContextTask):
         outcome = "error"
         try:
             outcome = self._attempt(job_id, job, work, on_failure, policy)
+        except ClaimSuperseded as superseded:
+            # This worker was cut off (or too slow) and the job was claimed again since: the
+            # newer claim's outcome stands, this one is dropped, and the message acked.
+            db.session.rollback()
+            outcome = "superseded"
+            SUPERSEDED_OUTCOMES.labels(kind).inc()
+            log.warning("job %s: outcome of attempt %d discarded: %s", job_id, attempt, superseded)
         except Reject as rejected:
             outcome = "requeued" if rejected.requeue else "dead"
             raise
@@ -164,13 +175,14 @@ class JobTask(AppContextTask):
 
     def _attempt(self, job_id: uuid.UUID, job: BackgroundJob, work: Work, on_failure: OnFailure,
                  policy: RetryPolicy) -> str:
-        """Run the work once; returns how it ended ("ok", "failed", "retry") or raises Reject."""
-        attempt = job.attempts
+        """Run the work once; returns how it ended ("ok", "failed", "retry"), or raises Reject, or
+        ClaimSuperseded when a newer claim of the job makes this attempt's outcome moot."""
+        attempt, fence = job.attempts, job.held_fence
         try:
             work(job)
             return "ok"
         except PermanentFailure as failure:
-            job = jobs.fail(job_id, failure)
+            job = jobs.fail(job_id, failure, fence=fence)
             on_failure(job, failure.reason, failure.message)
             db.session.commit()
             log.info("job %s failed permanently: %s", job_id, failure.reason)
@@ -178,26 +190,27 @@ class JobTask(AppContextTask):
         except TRANSIENT_ERRORS as exc:
             retries_so_far = attempt - 1
             if retries_so_far >= policy.max_retries:
-                self._dead_letter(job_id, exc, on_failure)
+                self._dead_letter(job_id, exc, on_failure, fence=fence)
             # The retry is a row, not a message: the job waits in the outbox until it is due and
             # the relay publishes it again; this message is acked when the task returns. Nothing
             # is held in a worker's memory or in a broker's delayed queue, so the retry survives
             # a broker restart or a worker's death, and never blocks a prefetch slot.
             countdown = policy.countdown(retries_so_far)
-            jobs.schedule_retry(job_id, exc, countdown)
+            jobs.schedule_retry(job_id, exc, countdown, fence=fence)
             TASK_RETRIES.labels(self.name).inc()
             log.warning("job %s: transient %s (%s); retry in %.2fs", job_id, type(exc).__name__, exc, countdown)
             return "retry"
         except SoftTimeLimitExceeded as exc:
-            self._dead_letter(job_id, exc, on_failure)
-        except OperationalError:
+            self._dead_letter(job_id, exc, on_failure, fence=fence)
+        except (OperationalError, ClaimSuperseded):
             raise
         except Exception as exc:
             log.exception("job %s: unexpected error", job_id)
-            self._dead_letter(job_id, exc, on_failure)
+            self._dead_letter(job_id, exc, on_failure, fence=fence)
 
-    def _dead_letter(self, job_id: uuid.UUID, exc: BaseException, on_failure: OnFailure):
-        job = jobs.bury(job_id, exc)
+    def _dead_letter(self, job_id: uuid.UUID, exc: BaseException, on_failure: OnFailure, *, fence: int,
+                     states: tuple[str, ...] = jobs.RUNNING_ONLY):
+        job = jobs.bury(job_id, exc, fence=fence, states=states)
         on_failure(job, jobs.PROCESSING_ERROR, "Processing failed because of a problem on our side; "
                    "it has been reported and can be retried by an operator.")
         db.session.commit()

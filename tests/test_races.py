@@ -176,7 +176,7 @@ def test_a_waiting_analysis_fails_when_the_extraction_fails_while_it_is_being_as
             job = jobs.claim(extraction_job, redelivered=False, max_attempts=5)
             with pytest.raises(jobs.PermanentFailure) as failure:
                 resumes.extract_for_job(job)
-            job = jobs.fail(extraction_job, failure.value)  # what the task's failure path does
+            job = jobs.fail(extraction_job, failure.value, fence=job.held_fence)  # what the task's failure path does
             resumes.extraction_failed(job, failure.value.reason, failure.value.message)
             db.session.commit()
             db.session.remove()

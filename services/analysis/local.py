@@ -640,7 +640,10 @@ _ROLE_WORD_RE = re.compile(
     r"|consultant|architect|administrator|coordinator|officer|facilitator|intern|accountant|writer|editor"
     r"|marketer|recruiter|assistant|associate|executive|representative|technician|instructor|tutor|professor"
     r"|practicante|desarrollador|ingeniero|analista|gerente|jefe|coordinador|asistente|docente|profesor"
-    r"|product owner|head of)s?\b",
+    r"|product owner|head of|nurse|receptionist|supervisor|cashier|chef|bartender|housekeeper"
+    r"|concierge|clerk|bookkeeper|controller|auditor|paralegal|pharmacist|therapist|physician|caregiver|salesperson"
+    r"|account executive|recepcionista|enfermer[oa]|contable|auditor|camarer[oa]|cocinero|cajer[oa]|vendedor[a]?"
+    r"|dependiente|auxiliar|administrativ[oa]|disenador[a]?)s?\b",
     re.IGNORECASE,
 )
 _SEEKING_RE = re.compile(
@@ -1251,12 +1254,16 @@ def _coverage(unit: _Unit, topic_terms: frozenset[str], years: int | None, units
     for candidate in units:
         shared = weights.keys() & candidate.terms
         keyword = sum(weights[term] for term in shared) / total if shared else 0.0  # shared implies total > 0
-        score = keyword
+        # A quote must name something the requirement asks for: a skill, or a word that is not
+        # job-ad filler ("experience" alone proves nothing).
+        names = any(weights[term] == 1.0 for term in shared)
+        score = keyword if names else 0.0
         if unit.skills:
             shown = sum(1 for skill in unit.skills if skill in candidate.implied) / len(unit.skills)
-            score = 0.6 * shown + 0.4 * keyword
+            score = 0.6 * shown + 0.4 * score
+            names = names or shown > 0
         best_keyword = max(best_keyword, keyword)
-        if score > best_score and _quotable(candidate):
+        if names and score > best_score and _quotable(candidate):
             best_text, best_score = candidate.text, score
     keyword_share = 0.75 * best_keyword + 0.25 * _weighted_share(topic_terms, all_terms) if total else 0.0
     skill_share = _skill_share(unit.skills, resume, _has_alternatives(unit), credit) if unit.skills else 0.0

@@ -9,10 +9,12 @@ backoff by the queue); authentication, permission and unknown-model errors need 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
@@ -20,12 +22,12 @@ from typing import Callable
 import openai
 
 from services.analysis.output import AnalyzerOutput
-from services.analysis.result import AnalysisResult, verdict_for_score
+from services.analysis.result import MAX_NOTES, AnalysisResult, RequirementCheck, verdict_for_score
 from services.jobs import PermanentFailure, TransientError
 
 ANALYZER_NAME = "llm"
 # Bump when the prompt or the parsing changes: it is part of what makes two analyses "the same".
-PROMPT_VERSION = "2026-11-22.2"
+PROMPT_VERSION = "2026-12-03.1"
 # If this marker ever shows up in an answer, the model is repeating its instructions.
 PROMPT_CANARY = "applytrack-canary-7f3c2e"
 
@@ -46,7 +48,19 @@ Answer with ONE JSON object and nothing else, with exactly these keys:
 - "missing_skills": skills the listing asks for that the resume lacks (none also matched);
 - "requirements": up to 25 objects {{"requirement": text from the listing (<= 300 chars),
   "verdict": "met" | "partial" | "missing", "evidence": the resume sentence quoted verbatim
-  that supports it (<= 300 chars) or null}};
+  that supports it (<= 300 chars) or null}}, following these rules:
+  * one object per requirement the listing states (qualifications, skills, experience, education,
+    licences, languages, availability), each WHOLE as the listing words it, never a fragment of
+    one; a job title, a company or mission paragraph, a "we are seeking X to join our team"
+    line, benefits or application instructions are not requirements;
+  * "met": the resume shows it, in a job, education or a credential; years of experience count
+    only in what the requirement names, and volunteer work is not employment;
+  * "partial": related but not shown: only named in a summary or a skills list, fewer years than
+    asked, a neighbouring tool, field or level;
+  * "missing": nothing in the resume relates to it;
+  * "evidence": one line copied character for character from the resume (never a heading, a
+    date line, contact details, or words joined from different lines); null when "missing".
+    Evidence that does not occur in the resume is removed and its "met" becomes "partial";
 - "strengths", "gaps", "suggestions": up to 10 short, concrete strings each (<= 400 chars).
 """
 
@@ -126,7 +140,7 @@ class LLMAnalyzer:
             if self.on_usage is not None and (call_in or call_out):
                 self.on_usage(self.cost(call_in, call_out))
             try:
-                result = parse_answer(response)
+                result = check_evidence(parse_answer(response), resume_text)
             except InvalidOutput as problem:
                 last_problem = str(problem)
                 continue
@@ -249,6 +263,54 @@ def parse_answer(response) -> AnalysisResult:
         return AnalysisResult.from_dict(data)
     except ValueError as exc:
         raise InvalidOutput(f"outside the schema: {exc}") from exc
+
+
+_QUOTE_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+                              "\u2014": "-", "\u00ad": None, "\u2022": " "})
+
+
+def _comparable(text: str) -> str:
+    """Text as compared for quoting: NFKC, typographic quotes and dashes folded, case folded,
+    whitespace (line breaks of a PDF included) collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTE_FOLD).casefold().split())
+
+
+def quoted_in(evidence: str, resume_text: str) -> bool:
+    """Whether ``evidence`` occurs in the resume, up to whitespace, case and typography. A quote
+    shortened with "..." must have each of its pieces in the resume, in order."""
+    resume = _comparable(resume_text)
+    position = 0
+    pieces = [piece.strip(" .,;:") for piece in re.split(r"\.\.\.|\u2026", _comparable(evidence))]
+    pieces = [piece for piece in pieces if piece]
+    if not pieces:
+        return False
+    for piece in pieces:
+        found = resume.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
+UNQUOTED_NOTE = "{n} quoted line(s) of the analysis were not found in the resume and were removed."
+
+
+def check_evidence(result: AnalysisResult, resume_text: str) -> AnalysisResult:
+    """``result`` with every quote that does not occur in the resume removed (before it is
+    stored): its requirement keeps its verdict, except that an unsupported "met" becomes
+    "partial", and a note under "gaps" says how many quotes were removed."""
+    checked, removed = [], 0
+    for item in result.requirements:
+        if item.evidence is not None and not quoted_in(item.evidence, resume_text):
+            removed += 1
+            item = RequirementCheck(item.requirement, "partial" if item.verdict == "met" else item.verdict, None)
+        checked.append(item)
+    if not removed:
+        return result
+    gaps = result.gaps
+    if len(gaps) < MAX_NOTES:
+        gaps = (*gaps, UNQUOTED_NOTE.format(n=removed))
+    return dataclasses.replace(result, requirements=tuple(checked), gaps=gaps)
 
 
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}

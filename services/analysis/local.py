@@ -74,7 +74,7 @@ ANALYZER_NAME = "local"
 # input may change (weights, thresholds, vocabulary, parsing, wording); PATCH only for changes
 # that keep every output byte-identical (refactors, speed-ups). Stored analyses keep the version
 # so a user can tell why a re-run scores differently.
-ANALYZER_VERSION = "1.0.1"
+ANALYZER_VERSION = "1.1.0"
 
 # --- Words -----------------------------------------------------------------------------------
 
@@ -112,6 +112,7 @@ _GENERIC_WORDS = """
     partners support provide within across business businesses new latest cutting edge
     practices practice like well including year years plus system systems candidate perfect score total
     output instruction instructions previous ignore prior assistant prompt user users
+    similar another related comparable education otro otra afines afin
 """
 
 # Spanish job words mapped to English so a Spanish listing and an English resume share terms.

@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 export FLASK_APP := wsgi
+# pip install playwright must never fetch browsers: the tests use Debian's chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 HOST ?= 127.0.0.1
 PORT ?= 5000
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Tools the tests compare against: pdftotext (poppler-utils) gives the reference word counts;
+# chromium runs the web app's browser tests;
 # promtool (Debian's prometheus package) checks and unit-tests the alert rules in ops/prometheus.
 set -euo pipefail
 
@@ -20,6 +21,10 @@ apt_install() {
 }
 
 apt_install pdftotext poppler-utils
+# The web app's browser tests drive Debian's chromium with Playwright (which never downloads a
+# browser of its own: PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD); axe-core comes inside the
+# axe-playwright-python package (requirements.txt), never from a CDN.
+[ -x /usr/bin/chromium ] || apt_install chromium chromium
 
 # The prometheus package ships a server that its postinst starts (port 9090) and enables: we
 # want only its promtool. Deny service starts during the install (invoke-rc.d and

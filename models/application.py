@@ -63,10 +63,14 @@ class Application(UUIDPrimaryKey, Timestamps, db.Model):
         self._record_move(None, self.status)
 
     def change_status(self, new_status: str) -> None:
-        """Move to ``new_status`` and record the move; staying in the same stage records nothing."""
+        """Move to ``new_status`` and record the move; staying in the same stage records nothing.
+        Leaving the wishlist without an ``applied_at`` means it was sent now (as at creation), so
+        a card dragged to "applied" on the board counts in the weekly statistics."""
         if new_status != self.status:
             self._record_move(self.status, new_status)
             self.status = new_status
+            if self.applied_at is None and new_status != "wishlist":
+                self.applied_at = self.status_changed_at
 
     def _record_move(self, from_status: str | None, to_status: str) -> None:
         now = utcnow()

@@ -201,3 +201,19 @@ def test_behind_an_https_proxy_the_session_cookie_is_secure(migrated_database):
     spoofed = _app().test_client().post(SESSION, json={"email": email, "password": PASSWORD},
                                         headers={"X-Forwarded-Proto": "https"})
     assert "Secure" not in _set_cookie(spoofed, "applytrack_refresh")  # not trusted by default
+
+
+# --- What the board needed from the API --------------------------------------------------------
+
+def test_moving_a_card_out_of_the_wishlist_records_when_it_was_sent(client, user, job):
+    created = client.post("/api/applications", json={"job_id": job["id"], "status": "wishlist"}, headers=user).json
+    assert created["applied_at"] is None
+    moved = client.patch(f"/api/applications/{created['id']}", json={"status": "applied"}, headers=user).json
+    assert moved["applied_at"] == moved["status_changed_at"]
+    stats = client.get("/api/applications/stats", headers=user).json
+    assert sum(week["count"] for week in stats["by_week"]) == 1
+    # A date the user gave is kept, on later moves too.
+    given = client.post("/api/applications", json={"job_id": job["id"], "status": "wishlist"}, headers=user).json
+    body = {"status": "interview", "applied_at": "2026-01-05T09:00:00Z"}
+    kept = client.patch(f"/api/applications/{given['id']}", json=body, headers=user).json
+    assert kept["applied_at"].startswith("2026-01-05T09:00:00")

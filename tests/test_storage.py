@@ -16,7 +16,7 @@ from models import BackgroundJob, StoredFile, db
 from models.mixins import utcnow
 from services import resumes
 from services.storage import DatabaseStorage, LocalFileStorage, sha256_hex
-from tests.conftest import REALDATA, STORAGE_DIR, make_test_env, upload, wait_for_extraction
+from tests.conftest import REALDATA, STORAGE_DIR, Auth, make_test_env, upload, wait_for_extraction
 from tests.support import stack
 from tests.support.storage import stored_bytes
 from tests.test_races import CommitGate
@@ -86,48 +86,33 @@ def threads_calling(monkeypatch, method: str) -> set[int]:
     return callers
 
 
+@pytest.mark.parametrize("held", ["upload", "delete"])
 def test_an_upload_racing_the_delete_of_the_last_resume_with_its_bytes_keeps_them(app, client, auth, pool,
-                                                                                    monkeypatch):
-    """The upload has stored the bytes (its transaction holds their row) and is about to commit
-    its resume when the last other resume with the same bytes is deleted. Without the lock the
-    delete checks before the upload commits, finds no other resume, and removes the bytes the
-    new resume needs (or, checking inside its DELETE, re-checks on a stale snapshot)."""
-    first, second = auth.headers(), auth.headers()
-    data = PDF + uuid.uuid4().bytes
-    old = upload(client, first, data, "old.pdf").json
-    uploaders = threads_calling(monkeypatch, "put")
-    with CommitGate(lambda session: threading.get_ident() in uploaders) as gate:
-        new_upload = pool.submit(upload, client, second, data, "new.pdf")
-        assert gate.reached.wait(10), "the upload never reached its commit"
-        deletion = pool.submit(client.delete, f"/api/resumes/{old['id']}", headers=first)
-        stack.wait_until(lambda: deletion.done() or waiting_on_a_lock(app), timeout=10,
-                         what="the delete to finish or wait for the upload")
-        gate.proceed.set()
-        assert deletion.result(10).status_code == 204
-        new = new_upload.result(10)
-    assert new.status_code == 201, new.json
-    assert stored_bytes(app, new.json["sha256"]) == data
-    assert client.get(f"/api/resumes/{new.json['id']}/file", headers=second).data == data
+                                                                                    monkeypatch, held):
+    """A second upload of some bytes races the delete of the last resume holding them; one side
+    is held before its commit while the other runs until it ends or waits for a lock.
 
-
-def test_an_upload_arriving_while_the_last_resume_with_its_bytes_is_removed_stores_them_again(
-        app, client, auth, pool, monkeypatch):
-    """The other order: the delete has removed the bytes and not committed yet; the upload of
-    the same bytes waits for it, then stores them afresh."""
+    upload held: it has stored the bytes (its transaction holds their row) and not committed its
+    resume. Without the lock the delete finds no other resume and removes the bytes the new
+    resume needs (checking inside its DELETE, it would re-check on a stale snapshot: the same).
+    delete held: it has removed the bytes and not committed; the upload waits, then stores them
+    afresh."""
     first, second = auth.headers(), auth.headers()
-    data = PDF + uuid.uuid4().bytes
+    data = PDF + uuid.uuid4().bytes  # bytes no other test stored
     old = upload(client, first, data, "old.pdf").json
-    removers = threads_calling(monkeypatch, "delete")
-    with CommitGate(lambda session: threading.get_ident() in removers) as gate:
-        deletion = pool.submit(client.delete, f"/api/resumes/{old['id']}", headers=first)
-        assert gate.reached.wait(10), "the delete never removed the bytes"
-        new_upload = pool.submit(upload, client, second, data, "new.pdf")
-        stack.wait_until(lambda: new_upload.done() or waiting_on_a_lock(app), timeout=10,
-                         what="the upload to finish or wait for the delete")
+    start = {"upload": lambda: pool.submit(upload, client, second, data, "new.pdf"),
+             "delete": lambda: pool.submit(client.delete, f"/api/resumes/{old['id']}", headers=first)}
+    other = "delete" if held == "upload" else "upload"
+    holding = threads_calling(monkeypatch, "put" if held == "upload" else "delete")
+    with CommitGate(lambda session: threading.get_ident() in holding) as gate:
+        running = {held: start[held]()}
+        assert gate.reached.wait(10), f"the {held} never reached its commit"
+        running[other] = start[other]()
+        stack.wait_until(lambda: running[other].done() or waiting_on_a_lock(app), timeout=10,
+                         what=f"the {other} to end or wait for the {held}")
         gate.proceed.set()
-        assert deletion.result(10).status_code == 204
-        new = new_upload.result(10)
-    assert new.status_code == 201, new.json
+        deletion, new = running["delete"].result(10), running["upload"].result(10)
+    assert deletion.status_code == 204 and new.status_code == 201, new.json
     assert stored_bytes(app, new.json["sha256"]) == data
     assert client.get(f"/api/resumes/{new.json['id']}/file", headers=second).data == data
 
@@ -138,8 +123,6 @@ def test_the_filesystem_backend_keeps_files_under_storage_dir(app, tmp_path):
     files = tmp_path / "files"
     fs_app = create_app({**make_test_env(), "STORAGE_BACKEND": "filesystem", "STORAGE_DIR": str(files)})
     client = fs_app.test_client()
-    from tests.conftest import Auth
-
     headers = Auth(client).headers()
     resume = upload(client, headers, PDF, "cv.pdf").json
     path = LocalFileStorage(files).path_for(resume["sha256"])

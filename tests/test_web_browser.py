@@ -4,6 +4,7 @@ workers, the real database and broker. No request may leave loopback: the page i
 work offline (Swagger UI included). Screenshots of each page go to docs/screenshots/."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -373,3 +374,43 @@ def test_board_with_200_applications_loads_in_under_a_second(open_page, served):
         performance.getEntriesByType('resource')).reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)""")
     print(f"\nboard with 200 applications: {elapsed_ms:.0f} ms from navigation start; {transferred / 1024:.0f} KiB transferred")
     assert elapsed_ms < 1000
+
+
+def test_an_ended_session_and_a_busy_server_lose_nothing(open_page, served):
+    page = open_page()
+    email = f"ended-{uuid.uuid4().hex[:8]}@example.com"
+    sign_up(page, email)
+
+    # Half-way through typing a listing, the session ends (signed out elsewhere: revoked).
+    nav(page, "Listings")
+    page.get_by_label("Company").fill("Typed Before Expiry")
+    page.get_by_label("Job title").fill("Platform Engineer")
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "applytrack_csrf")
+    assert page.context.request.delete(f"{served}/api/auth/session", headers={"X-CSRF-Token": csrf}).status == 204
+    page.get_by_role("button", name="Save listing").click()
+    dialog = page.get_by_role("dialog", name="Your session has ended")
+    dialog.wait_for()
+    accessible(page, "sign in again")
+    dialog.get_by_label("Password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Sign in").click()
+    # The save it interrupted goes through with what was typed.
+    page.get_by_role("link", name="Typed Before Expiry — Platform Engineer").wait_for()
+    assert not dialog.is_visible()
+
+    # A 503 with Retry-After: the page says when and retries by itself.
+    answered = []
+
+    def busy_once(route):
+        if not answered:
+            answered.append(route.request.url)
+            route.fulfill(status=503, headers={"Retry-After": "2", "Content-Type": "application/json"},
+                          body=json.dumps({"code": 503, "status": "Service Unavailable",
+                                           "message": "The database is unavailable; please retry shortly."}))
+        else:
+            route.fallback()
+
+    page.route("**/api/applications/stats", busy_once)
+    nav(page, "Stats")
+    page.get_by_text("Try again in 2 seconds").wait_for()
+    page.get_by_text("No applications yet: stats appear").wait_for(timeout=10_000)
+    assert len(answered) == 1 and not page.errors

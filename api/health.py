@@ -9,10 +9,16 @@ from services.readiness import readiness
 blp = Blueprint("health", __name__, url_prefix="/api", description="Health checks")
 
 
-class CheckSchema(ma.Schema):
+class NodeCheckSchema(ma.Schema):
     ok = ma.fields.Boolean()
     latency_ms = ma.fields.Float()
     error = ma.fields.String()
+
+
+class CheckSchema(NodeCheckSchema):
+    nodes = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(NodeCheckSchema), metadata={
+        "description": "broker only: each node of BROKER_URL (host:port) and whether it accepts a connection; "
+                       "the broker is ok while any node does (quorum queues are served from any node)"})
 
 
 class ReadinessSchema(ma.Schema):

@@ -8,10 +8,14 @@ Variable                    Type      Default / meaning
 ==========================  ========  =====================================================
 APP_ENV                     choice    ``development`` | ``production`` | ``testing``
 DATABASE_URL                url       postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack
-BROKER_URL                  url       amqp://guest:guest@127.0.0.1:5672/applytrack (its own vhost,
-                                      created by scripts/ensure_services.sh)
-RABBITMQ_MANAGEMENT_URL     url       http://<BROKER_URL's host>:15672/api — queue figures for
-                                      /metrics and GET /api/dlq/queues (BROKER_URL's login)
+BROKER_URL                  url list  amqp://guest:guest@127.0.0.1:5672/applytrack (its own vhost,
+                                      created by scripts/ensure_services.sh). A RabbitMQ cluster:
+                                      one URL per node, ";"-separated; every process fails over
+                                      to the next node when one is down (README, "A RabbitMQ
+                                      cluster")
+RABBITMQ_MANAGEMENT_URL     url list  http://<each BROKER_URL host>:15672/api — queue figures for
+                                      /metrics and GET /api/dlq/queues (BROKER_URL's login),
+                                      from the first node that answers; ";"-separated
 JWT_SECRET_KEY              str       required (>= 32 chars) in production; development keeps
                                       a random one in ``instance/dev-jwt-secret``
 JWT_ACCESS_TOKEN_MINUTES    int       15
@@ -161,6 +165,20 @@ def _env_origins(env: Mapping[str, str], name: str) -> list[str]:
     return origins
 
 
+def _env_broker_urls(env: Mapping[str, str], name: str, default: str) -> str:
+    """One AMQP URL per broker node, ";"-separated (kombu's failover list), checked here so that
+    a typo fails at start-up rather than at the first failover."""
+    value = _env_str(env, name, default)
+    urls = [url.strip() for url in value.split(";") if url.strip()]
+    for url in urls:
+        if not url.startswith(("amqp://", "amqps://", "pyamqp://")):
+            raise ConfigError(f"{name} takes amqp:// URLs separated by ';', got {url!r}")
+    vhosts = {url.split("/", 3)[3] if url.count("/") >= 3 else "" for url in urls}
+    if len(vhosts) > 1:
+        raise ConfigError(f"{name}: every node's URL must name the same vhost, got {sorted(vhosts)}")
+    return ";".join(urls)
+
+
 def _env_choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
     value = _env_str(env, name, default)
     if value not in choices:
@@ -203,7 +221,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
             env, "DATABASE_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{default_db}"
         ),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "BROKER_URL": _env_str(env, "BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/applytrack"),
+        "BROKER_URL": _env_broker_urls(env, "BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/applytrack"),
         "RABBITMQ_MANAGEMENT_URL": _env_str(env, "RABBITMQ_MANAGEMENT_URL", ""),
         "JWT_SECRET_KEY": jwt_secret,
         "JWT_ACCESS_TOKEN_MINUTES": _env_int(env, "JWT_ACCESS_TOKEN_MINUTES", 15, minimum=1),

@@ -45,8 +45,11 @@ args=(--address="${FLOWER_ADDRESS:-127.0.0.1}" --port="${FLOWER_PORT:-5555}"
       # Bounded memory, and no state file: after a restart Flower relearns workers from events.
       --max_tasks=10000 --persistent=False)
 if [ -n "${RABBITMQ_MANAGEMENT_URL:-}" ]; then
+  # A cluster's list (";"-separated): Flower takes one management API, the first node's. Its
+  # broker connection fails over along BROKER_URL's list by itself (kombu).
+  management=${RABBITMQ_MANAGEMENT_URL%%;*}
   # Flower joins "queues/<vhost>" onto this URL, which therefore has to end in a slash.
-  args+=(--broker_api="${RABBITMQ_MANAGEMENT_URL%/}/")
+  args+=(--broker_api="${management%/}/")
 fi
 
 python=.venv/bin/python

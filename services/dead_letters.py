@@ -34,6 +34,7 @@ import celeryconfig
 from models import (Analysis, BackgroundJob, DeadLetterAction, ExtractionStatus, JobFailure, JobKind, JobState, Resume,
                     db)
 from models.mixins import utcnow
+from services import broker
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,8 @@ class DeadLetterQueue:
 
     @contextmanager
     def session(self) -> Iterator["_Browser"]:
-        with self.celery.connection_for_write() as connection:
-            # Fail fast while the broker is down: an operator's request answers 503, not a hang.
-            connection.ensure_connection(max_retries=1, interval_start=0.2, timeout=BROKER_TIMEOUT)
+        # Fail fast while no node answers: an operator's request answers 503, not a hang.
+        with broker.connection_to_any_node(self.celery, timeout=BROKER_TIMEOUT) as connection:
             channel = connection.channel()
             try:
                 yield _Browser(self.celery, connection, channel)

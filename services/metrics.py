@@ -16,13 +16,14 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-import requests
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
+
+from services import broker
 
 log = logging.getLogger(__name__)
 
@@ -150,15 +151,36 @@ class SystemCollector:
             "acks": CounterMetricFamily("applytrack_queue_acks", "Messages acknowledged by a queue's consumers "
                                         "(RabbitMQ's count: restarts at 0 with the broker)", labels=["queue"]),
         }
+        replicas = {
+            "members": GaugeMetricFamily(
+                "applytrack_queue_members", "Nodes holding a replica of a quorum queue (below min(3, cluster "
+                "nodes): a lost node can lose its messages)", labels=["queue"]),
+            "online": GaugeMetricFamily("applytrack_queue_members_online", "Replicas of a quorum queue reachable now "
+                                        "(a majority of the members serves the queue)", labels=["queue"]),
+        }
+        leader = GaugeMetricFamily("applytrack_queue_leader", "1 for the node that leads a quorum queue",
+                                   labels=["queue", "node"])
         for queue in queue_stats(self.app.config):
             if queue.declared:
                 for field, family in families.items():
                     family.add_metric([queue.name], getattr(queue, field))
+                if queue.members:
+                    for field, family in replicas.items():
+                        family.add_metric([queue.name], len(getattr(queue, field)))
+                if queue.leader:
+                    leader.add_metric([queue.name, queue.leader], 1)
+        nodes = cluster_nodes(self.app.config)
+        cluster = GaugeMetricFamily("applytrack_broker_cluster_nodes", "Nodes of the RabbitMQ cluster, by whether "
+                                    "they run (as the first node that answers sees them)", labels=["running"])
+        for running in (True, False):
+            cluster.add_metric([str(running).lower()], sum(1 for node in nodes if bool(node.get("running")) is running))
+        partitions = GaugeMetricFamily("applytrack_broker_partitioned_nodes",
+                                       "Nodes that see a network partition (RabbitMQ's own detection)")
+        partitions.add_metric([], sum(1 for node in nodes if node.get("partitions")))
         oldest = GaugeMetricFamily("applytrack_dead_letter_oldest_age_seconds",
                                    "Age of the oldest message in the dead-letter queue (0 when empty)")
-        api, vhost, auth = management_api(self.app.config)
-        oldest.add_metric([], _oldest_dead_letter_age(api, vhost, auth, celeryconfig.DEAD_LETTER_QUEUE.name))
-        return [*families.values(), oldest]
+        oldest.add_metric([], _oldest_dead_letter_age(self.app.config, celeryconfig.DEAD_LETTER_QUEUE.name))
+        return [*families.values(), *replicas.values(), leader, cluster, partitions, oldest]
 
 
 @dataclass(frozen=True)
@@ -170,6 +192,9 @@ class QueueStats:
     dlx: int = 0
     consumers: int = 0
     acks: int = 0
+    members: tuple[str, ...] = ()  # quorum queues: the nodes holding a replica
+    online: tuple[str, ...] = ()  # ... of which these are reachable now
+    leader: str | None = None
 
     @property
     def messages(self) -> int:
@@ -184,12 +209,11 @@ def app_queues() -> list[str]:
 
 
 def queue_stats(config) -> list[QueueStats]:
-    """Every queue of the app as RabbitMQ's management API counts it (one request). Its figures
-    lag the broker by up to the management stats interval (5 s)."""
-    api, vhost, auth = management_api(config)
-    response = requests.get(f"{api}/queues/{quote(vhost, safe='')}", auth=auth, timeout=3, params={
-        "columns": "name,messages_ready,messages_unacknowledged,messages_dlx,consumers,message_stats.ack"})
-    response.raise_for_status()
+    """Every queue of the app as RabbitMQ's management API counts it (one request, to the first
+    node that answers). Its figures lag the broker by up to the management stats interval (5 s)."""
+    _endpoint, response = broker.management_request(config, "GET", "/queues/{vhost}", params={
+        "columns": "name,type,messages_ready,messages_unacknowledged,messages_dlx,consumers,message_stats.ack,"
+                   "members,online,leader"})
     found = {queue["name"]: queue for queue in response.json()}
     stats = []
     for name in app_queues():
@@ -201,23 +225,25 @@ def queue_stats(config) -> list[QueueStats]:
         stats.append(QueueStats(name, declared=True, ready=queue.get("messages_ready") or 0,
                                 unacked=queue.get("messages_unacknowledged") or 0,
                                 dlx=queue.get("messages_dlx") or 0, consumers=queue.get("consumers") or 0,
-                                acks=(queue.get("message_stats") or {}).get("ack") or 0))
+                                acks=(queue.get("message_stats") or {}).get("ack") or 0,
+                                members=tuple(queue.get("members") or ()), online=tuple(queue.get("online") or ()),
+                                leader=queue.get("leader")))
     return stats
 
 
-def management_api(config) -> tuple[str, str, tuple[str, str]]:
-    """The management API URL, vhost and credentials matching BROKER_URL."""
-    broker = urlsplit(config["BROKER_URL"])
-    vhost = broker.path[1:] or "/"
-    api = config.get("RABBITMQ_MANAGEMENT_URL") or f"http://{broker.hostname or '127.0.0.1'}:15672/api"
-    return api.rstrip("/"), vhost, (broker.username or "guest", broker.password or "guest")
+def cluster_nodes(config) -> list[dict]:
+    """The broker's nodes as the first answering node sees them: name, running, partitions."""
+    _endpoint, response = broker.management_request(config, "GET", "/nodes",
+                                                    params={"columns": "name,running,partitions"})
+    return response.json()
 
 
-def _oldest_dead_letter_age(api: str, vhost: str, auth, queue: str) -> float:
+def _oldest_dead_letter_age(config, queue: str) -> float:
     # The head of the queue is its oldest message; peek at it and put it straight back.
     body = {"count": 1, "ackmode": "reject_requeue_true", "encoding": "auto", "truncate": 1000}
-    messages = requests.post(f"{api}/queues/{quote(vhost, safe='')}/{quote(queue, safe='')}/get",
-                             json=body, auth=auth, timeout=3).json()
+    _endpoint, response = broker.management_request(config, "POST", f"/queues/{{vhost}}/{quote(queue, safe='')}/get",
+                                                     json=body)
+    messages = response.json()
     if not messages:
         return 0.0
     deaths = (messages[0].get("properties", {}).get("headers") or {}).get("x-death") or []

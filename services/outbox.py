@@ -20,6 +20,7 @@ from kombu import Producer
 from sqlalchemy import func, or_, select, update
 
 from models import BackgroundJob, JobState, Lane, db
+from services import broker
 from models.mixins import utcnow
 from services.jobs import OUTBOX_CHANNEL
 from tasks.topology import declare_on
@@ -82,6 +83,8 @@ class ConfirmedBatchPublisher:
                 )
             self._wait_for_confirms()
         except Exception:
+            if self._connection is not None:  # the next connection starts at another node
+                broker.let_down(self.celery.conf.broker_url, self._connection)
             self.close()  # a fresh connection, channel and delivery tags for the next attempt
             raise
 
@@ -97,8 +100,11 @@ class ConfirmedBatchPublisher:
         if self._producer is None:
             # No heartbeats: the relay sleeps in select() between batches and would miss them,
             # and the broker would close an idle connection; a dead one fails the next publish.
-            connection = self.celery.connection_for_write(heartbeat=0, transport_options={"confirm_publish": False})
-            connection.ensure_connection(max_retries=1, timeout=self.confirm_timeout)
+            connection = self.celery.connection_for_write(url=broker.failover_url(self.celery.conf.broker_url), heartbeat=0,
+                                                          transport_options={"confirm_publish": False})
+            # Every node of the cluster once (kombu fails over along BROKER_URL's list).
+            connection.ensure_connection(max_retries=broker.connect_attempts(connection), timeout=self.confirm_timeout)
+            broker.connected(self.celery.conf.broker_url, connection)
             channel = connection.channel()
             declare_on(channel)
             channel.confirm_select()

@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import text
 
 from models import db
+from services import broker
 
 CHECK_TIMEOUT_SECONDS = 3
 
@@ -28,10 +29,15 @@ def _database() -> None:
         connection.execute(text("SELECT 1"))
 
 
-def _broker() -> None:
-    celery = current_app.extensions["celery"]
-    with celery.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+def _broker() -> dict:
+    """Every node of the cluster at once; ready while any accepts a connection (the app fails
+    over to it), and each node's answer shown, so a node down is visible before the last one."""
+    nodes = broker.reachable_nodes(current_app.config, CHECK_TIMEOUT_SECONDS)
+    latencies = [node["latency_ms"] for node in nodes.values() if node["ok"]]
+    if not latencies:
+        errors = "; ".join(f"{name}: {node['error']}" for name, node in nodes.items())
+        return {"ok": False, "error": f"no broker node answered ({errors})"[:500], "nodes": nodes}
+    return {"ok": True, "latency_ms": min(latencies), "nodes": nodes}
 
 
 def _llm() -> None:
@@ -45,7 +51,7 @@ def readiness() -> tuple[bool, dict]:
     """``(ready, checks)``: the database and the broker always, the LLM endpoint when configured."""
     from services.analysis.analyzers import configured_analyzer_name
 
-    checks = {"database": _timed(_database), "broker": _timed(_broker)}
+    checks = {"database": _timed(_database), "broker": _broker()}
     if configured_analyzer_name(current_app.config) == "llm":
         checks["llm"] = _timed(_llm)
     return all(check["ok"] for check in checks.values()), checks

@@ -21,6 +21,7 @@ from celery import Celery
 from kombu import Queue
 
 import celeryconfig
+from services import broker
 from tasks.topology import declare_on
 
 Legacy = celeryconfig.LegacyTopology
@@ -41,8 +42,8 @@ def migrate(celery: Celery, *, out: Callable[[str], None] = print) -> MigrationR
     """Declare the quorum topology, move every message of the classic queues into it with
     confirms, and delete the classic queues (and their dead-letter exchange) once empty."""
     report = MigrationReport()
-    with celery.connection_for_write() as connection:  # confirm_publish: each publish waits for its confirm
-        connection.ensure_connection(max_retries=3)
+    # confirm_publish: each publish waits for its confirm
+    with broker.connection_to_any_node(celery, timeout=None, rounds=2) as connection:
         declare_on(connection.default_channel)
         legacy = [*Legacy.WORK_QUEUES.values(), Legacy.DEAD_LETTER_QUEUE]
         for queue in legacy:

@@ -9,12 +9,12 @@ from __future__ import annotations
 from celery import Celery
 
 import celeryconfig
+from services import broker
 
 
 def declare_topology(celery: Celery) -> list[str]:
     """Declare everything; returns the names of the queues declared."""
-    with celery.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=5, interval_start=0.5, interval_step=1, interval_max=3)
+    with broker.connection_to_any_node(celery, timeout=None, rounds=3, interval=0.5) as connection:
         return declare_on(connection.default_channel)
 
 

@@ -247,7 +247,9 @@ def test_dlq_queues_lists_every_queue_of_the_app_with_its_consumers(client, admi
     assert all(queue["declared"] and queue["messages_dlx"] == 0 for queue in queues.values())
     assert queues[DLQ]["consumers"] == 0
     assert set(queues[DLQ]) == {"name", "declared", "messages_ready", "messages_unacknowledged", "messages_dlx",
-                                "consumers"}
+                                "consumers", "members", "online", "leader"}
+    # Every queue is a quorum queue: where its replicas are and which node leads it.
+    assert all(queue["leader"] in queue["members"] and queue["online"] for queue in queues.values())
 
 
 @pytest.fixture

@@ -80,3 +80,9 @@ class QueueSchema(ma.Schema):
                        "them to the dead-letter queue (the broker retries every 3 minutes); always 0 for a "
                        "classic queue. Above 0, dead letters are stuck: fix the dead-letter queue's binding"})
     consumers = ma.fields.Integer(metadata={"description": "Worker consumers (0: nothing takes its messages)"})
+    members = ma.fields.List(ma.fields.String(), metadata={
+        "description": "Quorum queues: the broker nodes holding a replica (fewer than min(3, nodes in the cluster): "
+                       "losing a node can lose messages; grow it with `rabbitmq-queues grow`)"})
+    online = ma.fields.List(ma.fields.String(), metadata={
+        "description": "The members reachable now; the queue is served while a majority of its members is online"})
+    leader = ma.fields.String(allow_none=True, metadata={"description": "The node leading the quorum queue"})

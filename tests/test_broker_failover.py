@@ -1,0 +1,77 @@
+"""BROKER_URL as a list of nodes: every part of the app that opens its own broker connection or
+asks the management API goes past a node that is down, and says which node is down.
+
+The list here names a dead node first (nothing listens on port 1) and the shared RabbitMQ
+second, so the test needs no cluster: the cluster itself is proven in tests/test_cluster.py
+(hosts as network namespaces) and `make chaos`.
+"""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from api import create_app
+from models import BackgroundJob
+from services import broker
+from services.dead_letters import DeadLetterQueue
+from services.outbox import ConfirmedBatchPublisher
+from tests.conftest import TEST_BROKER_URL, make_test_env
+from tests.support import stack
+from tests.test_operations import admin  # noqa: F401 (a fixture)
+
+DEAD_NODE = f"amqp://guest:guest@127.0.0.1:1/{stack.TEST_VHOST}"
+
+
+@pytest.fixture
+def failover_app(migrated_database):
+    return create_app({**make_test_env(), "BROKER_URL": f"{DEAD_NODE};{TEST_BROKER_URL}",
+                       "RABBITMQ_MANAGEMENT_URL": "http://127.0.0.1:1/api;http://127.0.0.1:15672/api"})
+
+
+def test_readiness_shows_each_node_and_stays_ready_while_one_answers(failover_app):
+    answer = failover_app.test_client().get("/api/ready")
+    assert answer.status_code == 200, answer.json
+    nodes = answer.json["checks"]["broker"]["nodes"]
+    assert nodes["127.0.0.1:1"]["ok"] is False and "refused" in nodes["127.0.0.1:1"]["error"].lower()
+    assert nodes["127.0.0.1:5672"]["ok"] is True
+
+
+def test_readiness_fails_when_no_node_answers(migrated_database):
+    app = create_app({**make_test_env(),
+                      "BROKER_URL": f"{DEAD_NODE};amqp://guest:guest@127.0.0.1:2/{stack.TEST_VHOST}"})
+    answer = app.test_client().get("/api/ready")
+    assert answer.status_code == 503
+    assert answer.json["checks"]["broker"]["error"].startswith("no broker node answered")
+
+
+def test_the_relay_publishes_through_the_next_node_and_starts_there_next_time(failover_app):
+    with failover_app.app_context():
+        publisher = ConfirmedBatchPublisher(failover_app.extensions["celery"], confirm_timeout=5)
+        try:
+            # A job no database row backs: a worker that receives it drops it (nothing to claim).
+            publisher([BackgroundJob(id=uuid.uuid4(), kind="analysis", subject_id=uuid.uuid4(), lane="interactive")])
+        finally:
+            publisher.close()
+        assert broker.failover_url(failover_app.config["BROKER_URL"]).startswith(TEST_BROKER_URL)
+
+
+def test_the_dead_letter_tools_reach_the_queue_through_the_next_node(failover_app):
+    with failover_app.app_context():
+        with DeadLetterQueue(failover_app.extensions["celery"]).session() as browser:
+            assert browser.channel.is_open
+
+
+def test_metrics_and_the_queue_listing_come_from_the_first_management_api_that_answers(failover_app, admin):  # noqa: F811
+    client = failover_app.test_client()
+    listing = client.get("/api/dlq/queues", headers=admin["headers"])
+    assert listing.status_code == 200, listing.json
+    analysis = next(queue for queue in listing.json if queue["name"] == "applytrack.analysis")
+    assert analysis["members"] == analysis["online"] == [analysis["leader"]]  # one node: one replica
+
+    text = client.get("/metrics").get_data(as_text=True)
+    assert 'applytrack_queue_members{queue="applytrack.analysis"} 1.0' in text
+    assert 'applytrack_queue_members_online{queue="applytrack.analysis"} 1.0' in text
+    assert f'applytrack_queue_leader{{node="{analysis["leader"]}",queue="applytrack.analysis"}} 1.0' in text
+    assert 'applytrack_broker_cluster_nodes{running="true"} 1.0' in text
+    assert "applytrack_broker_partitioned_nodes 0.0" in text

@@ -223,10 +223,13 @@ def _list_credit(units: Sequence[Unit], named: Iterable[str], listing: Listing) 
     listing skills the resume covers also appear in sentences about work. With no corroboration
     they earn 0.3 (a pasted or hidden keyword list lifts a score far less than real experience).
     """
-    # Sentences about work and job-title lines ("Data Scientist, Uber") both show a skill in use.
+    # Sentences about work and job-title lines ("Data Scientist, Uber") both show a skill in use;
+    # a degree or a certificate shows its field ("Bachelor of Science in Accounting").
     roles = {id(unit) for unit in _role_units(units)}
     in_context = implied_skills(
-        skill for unit in units if id(unit) in roles or _describes_work(unit) for skill in unit.skills
+        skill for unit in units
+        if id(unit) in roles or _describes_work(unit) or unit.section in ("education", "credentials") and _shows(unit)
+        for skill in unit.skills
     )
     listed_only = frozenset(skill for skill in named if skill not in in_context)
     wanted = set(listing.title_skills).union(*(unit.skills for unit in listing.units))

@@ -1,0 +1,222 @@
+"""Each stage of the local analyzer on its own (services/analysis/local/): text, layout, listing,
+resume, matching, scoring, wording. tests/test_local_analyzer.py tests the whole; these pin what
+each stage promises, on small texts written for the purpose."""
+from __future__ import annotations
+
+import pytest
+
+from services.analysis.local.layout import listing_heading, logical_lines
+from services.analysis.local.listing import parse_listing, requirement_units
+from services.analysis.local.matching import assess, skill_report
+from services.analysis.local.resume import parse_resume, quotable, resume_heading
+from services.analysis.local.scoring import combine, fit_to_title, keyword_coverage
+from services.analysis.local.text import make_unit, split_sentences, stem
+from services.analysis.local.wording import gaps, summary_text
+
+LISTING = """Senior Accountant
+Northwind Logistics
+
+Northwind Logistics is a fast-growing logistics provider with 30 warehouses.
+We are seeking a Senior Accountant to join our corporate accounting team in Chicago.
+
+Qualifications
+- Bachelor's degree in Accounting or Finance
+- 5+ years of accounting experience
+- Hands-on experience with NetSuite or another ERP system
+- Experience with Python and Tableau
+- Proven experience managing budgets of $50K+ per month
+- Fluency in English; Spanish is a plus
+
+We offer a hybrid schedule and a competitive salary of $80K - $95K.
+"""
+
+RESUME = """Priya Example
+Staff Accountant
+Chicago, IL | priya@example.com | 312-555-0147
+
+SUMMARY
+Accountant with 4 years of experience in general ledger accounting. Proficient in Python.
+
+EXPERIENCE
+Staff Accountant, Midwest Parts Inc., Chicago, IL
+Aug 2021 - Present
+- Reconcile 14 bank accounts every month in NetSuite
+- Built Excel models with pivot tables that cut the close from 8 to 5 days
+
+VOLUNTEER
+Treasurer, Chess Club
+2010 - 2021
+- Kept the club's books
+
+EDUCATION
+Bachelor of Science in Accounting, University of Illinois, 2019
+
+SKILLS
+NetSuite, Python, Excel, GAAP
+"""
+
+
+def requirements_of(listing_text: str) -> dict[str, object]:
+    listing = parse_listing(listing_text, "")
+    return {unit.text: unit for unit in requirement_units(listing)}
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+def test_snowball_stems_in_each_language_and_joins_families_across_them() -> None:
+    assert stem("managed") == stem("management") == stem("manager") == "manag"
+    assert stem("gestionar", "es") == stem("gestiones", "es")
+    assert stem("analysis") == stem("analítica".replace("í", "i"), "es") == stem("análisis".replace("á", "a"), "es")
+    assert stem("node.js") == "node.js"
+
+
+def test_a_spanish_unit_shares_terms_with_its_english_equivalent() -> None:
+    spanish, english = make_unit("Experiencia con conciliaciones bancarias"), make_unit("Bank reconciliations experience")
+    assert {stem("reconciliations"), stem("experience")} <= spanish.terms & english.terms
+
+
+def test_a_listing_cuts_semicolons_only_between_whole_clauses() -> None:
+    assert split_sentences("Fluency in English; Spanish is a plus", 5) == ["Fluency in English; Spanish is a plus"]
+    assert split_sentences("3+ years of applied ML engineering experience; strong Python skills with PyTorch", 5) == [
+        "3+ years of applied ML engineering experience", "strong Python skills with PyTorch"]
+
+
+# --- layout ----------------------------------------------------------------------------------------
+
+
+def test_a_hard_wrapped_requirements_paragraph_stays_one_line() -> None:
+    text = ("Requirements: 4+ years of professional Python experience; deep knowledge of async programming\n"
+            "with asyncio; experience with Docker.")
+    assert logical_lines(text) == [text.replace("\n", " ")]
+
+
+def test_headings_are_recognised_with_or_without_text_after_them() -> None:
+    assert listing_heading("Qualifications") == ("req", "")
+    assert listing_heading("Requirements: 3+ years of Java") == ("req", "3+ years of Java")
+    assert listing_heading("Experience with Tableau") is None
+
+
+# --- listing ---------------------------------------------------------------------------------------
+
+
+def test_pitches_company_lines_and_pay_are_not_requirements() -> None:
+    found = requirements_of(LISTING)
+    assert set(found) == {
+        "Bachelor's degree in Accounting or Finance", "5+ years of accounting experience",
+        "Hands-on experience with NetSuite or another ERP system", "Experience with Python and Tableau",
+        "Proven experience managing budgets of $50K+ per month", "Fluency in English; Spanish is a plus",
+    }
+
+
+@pytest.mark.parametrize("pitch", [
+    "We're hiring an Enterprise Account Executive to join our sales team in Denver.",
+    "Estamos buscando un Java Developer altamente motivado para unirse a nuestro equipo.",
+    "Our mission is to put a reader in every home.",
+    "Join our team! Ofrecemos formación continua.",
+])
+def test_a_pitch_is_not_a_requirement_even_under_a_requirements_heading(pitch: str) -> None:
+    assert pitch not in requirements_of(f"Requirements:\n- {pitch}\n- 3+ years of Java experience\n")
+
+
+# --- resume ----------------------------------------------------------------------------------------
+
+
+def test_resume_headings_open_sections() -> None:
+    assert resume_heading("WORK EXPERIENCE") == "work"
+    assert resume_heading("LICENSES & CERTIFICATIONS") == "credentials"
+    assert resume_heading("Volunteer Experience") == "volunteer"
+    assert resume_heading("EXPERIENCIA PROFESIONAL") == "work"
+    assert resume_heading("Reconcile 14 bank accounts") is None
+
+
+def test_the_resume_knows_what_is_shown_from_what_is_only_claimed() -> None:
+    resume = parse_resume(RESUME, parse_listing(LISTING, ""))
+    sections = {unit.text: unit.section for unit in resume.units}
+    assert sections["Reconcile 14 bank accounts every month in NetSuite"] == "work"
+    assert sections["Kept the club's books"] == "volunteer"
+    assert sections["NetSuite, Python, Excel, GAAP"] == "skills"
+    assert "netsuite" in resume.shown_skills and "python" not in resume.shown_skills
+    assert "python" in resume.skills
+
+
+def test_years_are_counted_from_work_not_volunteering() -> None:
+    resume = parse_resume(RESUME, parse_listing(LISTING, ""))
+    assert resume.years == 4  # the stated 4 years; the volunteer 2010 - 2021 is not employment
+    assert resume.years_evidence == "Accountant with 4 years of experience in general ledger accounting."
+
+
+@pytest.mark.parametrize("line,ok", [
+    ("EXPERIENCE", False),
+    ("Aug 2021 - Present", False),
+    ("Chicago, IL | priya@example.com | 312-555-0147", False),
+    ("Staff Accountant, Midwest Parts Inc., Chicago, IL", False),
+    ("Reconcile 14 bank accounts every month in NetSuite", True),
+    ("Bachelor of Science in Accounting, University of Illinois, 2019", True),
+])
+def test_only_real_resume_lines_may_be_quoted(line: str, ok: bool) -> None:
+    resume = parse_resume(RESUME, parse_listing(LISTING, ""))
+    units = {unit.text: unit for unit in resume.units}
+    unit = units.get(line)
+    assert (unit is not None and quotable(unit)) is ok
+
+
+# --- matching --------------------------------------------------------------------------------------
+
+
+def assessed(requirement: str):
+    listing = parse_listing(LISTING, "")
+    resume = parse_resume(RESUME, listing)
+    unit = requirements_of(LISTING)[requirement]
+    return assess(unit, resume)
+
+
+def test_a_tool_used_at_work_is_met_and_quoted_from_that_work() -> None:
+    result = assessed("Hands-on experience with NetSuite or another ERP system")
+    assert (result.verdict, result.evidence) == ("met", "Reconcile 14 bank accounts every month in NetSuite")
+
+
+def test_a_skill_only_claimed_and_one_missing_is_partial_not_met() -> None:
+    assert assessed("Experience with Python and Tableau").verdict == "partial"
+
+
+def test_fewer_years_than_asked_are_partial_and_the_degree_is_met_from_education() -> None:
+    assert assessed("5+ years of accounting experience").verdict == "partial"
+    degree = assessed("Bachelor's degree in Accounting or Finance")
+    assert (degree.verdict, degree.evidence) == ("met", "Bachelor of Science in Accounting, University of Illinois, 2019")
+
+
+def test_nothing_related_is_missing_without_evidence() -> None:
+    result = assessed("Proven experience managing budgets of $50K+ per month")
+    assert (result.verdict, result.evidence) == ("missing", None)
+
+
+def test_skill_report_splits_listing_skills_into_matched_and_missing() -> None:
+    listing = parse_listing(LISTING, "")
+    report = skill_report(listing, parse_resume(RESUME, listing))
+    assert "netsuite" in report.matched and "tableau" in report.missing
+
+
+# --- scoring and wording ---------------------------------------------------------------------------
+
+
+def test_the_blend_stays_in_range_and_prefers_the_fitting_resume() -> None:
+    listing = parse_listing(LISTING, "Senior Accountant")
+    scores = {}
+    for name, text in (("fit", RESUME), ("barista", "Barista\nExperience\nPrepared coffee drinks for guests.")):
+        resume = parse_resume(text, listing)
+        assessments = [assess(unit, resume) for unit in requirement_units(listing)]
+        scores[name] = combine(skill_report(listing, resume), assessments, keyword_coverage(listing, resume),
+                               fit_to_title(listing, resume), listing)
+    assert 0 <= scores["barista"] < scores["fit"] <= 100
+    assert scores["fit"] - scores["barista"] >= 30
+
+
+def test_wording_reports_counts_and_gaps() -> None:
+    listing = parse_listing(LISTING, "Senior Accountant")
+    resume = parse_resume(RESUME, listing)
+    skills = skill_report(listing, resume)
+    assessments = [assess(unit, resume) for unit in requirement_units(listing)]
+    text = summary_text(60, listing, skills, assessments, resume)
+    assert text.startswith("Good match (60/100) for Senior Accountant.") and "requirements" in text
+    assert any("Proven experience managing budgets" in note for note in gaps(skills, assessments, resume))

@@ -414,3 +414,49 @@ def test_an_ended_session_and_a_busy_server_lose_nothing(open_page, served):
     page.get_by_text("Try again in 2 seconds").wait_for()
     page.get_by_text("No applications yet: stats appear").wait_for(timeout=10_000)
     assert len(answered) == 1 and not page.errors
+
+
+def test_an_administrator_discards_a_dead_letter(open_page, app, llm_client, auth, workers, llm):
+    import celeryconfig
+    from tests.conftest import bearer, upload, wait_for_analysis, wait_for_extraction
+
+    # A dead analysis: the LLM refuses the key, so it dies at its first attempt.
+    user = bearer(llm_client.post("/api/auth/login", json={"email": (email := auth.register()), "password": PASSWORD})
+                  .json["access_token"])
+    resume = wait_for_extraction(llm_client, user, upload(llm_client, user, RESUME_FILE.read_bytes()).json["id"])
+    job = llm_client.post("/api/jobs", json={"company": "Acme", "title": "Engineer", "description": "Python"},
+                          headers=user).json
+    llm.script.control({"faults": ["401"]})
+    accepted = llm_client.post(f"/api/resumes/{resume['id']}/analyze", json={"job_id": job["id"]}, headers=user).json
+    dead = wait_for_analysis(llm_client, user, accepted["id"])
+    assert dead["state"] == "dead"
+    stack.wait_until(lambda: [m for m in stack.peek_messages(celeryconfig.DEAD_LETTER_QUEUE.name)
+                              if m["properties"]["headers"]["id"] == dead["background_job_id"]],
+                     timeout=15, what="the dead letter")
+
+    # Its owner, an ordinary user, has no such page.
+    page = open_page()
+    page.goto("/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Board").wait_for()
+    assert page.get_by_role("link", name="Dead letters").count() == 0
+
+    admin_email = f"admin-{uuid.uuid4().hex[:6]}@example.com"
+    result = app.test_cli_runner().invoke(args=["users", "create-admin", admin_email, "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    admin = open_page()
+    admin.goto("/")
+    admin.get_by_label("Email").fill(admin_email)
+    admin.get_by_label("Password").fill(PASSWORD)
+    admin.get_by_role("button", name="Sign in").click()
+    nav(admin, "Dead letters")
+    row = admin.get_by_role("row").filter(has_text=dead["background_job_id"])
+    row.wait_for()
+    accessible(admin, "dead letters")
+    shot(admin, "dead-letters")
+    row.get_by_label("Note for discarding").fill("The key was rotated; asked the user to retry.")
+    row.get_by_role("button", name="Discard").click()
+    admin.get_by_text("No dead letters").wait_for()
+    admin.get_by_role("list", name="Dead-letter actions").get_by_text("The key was rotated").wait_for()

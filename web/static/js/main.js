@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { h, notify, replace } from "./dom.js";
 import { field, form } from "./ui.js";
 import { accountPage } from "./pages/account.js";
+import { deadLettersPage } from "./pages/admin.js";
 import { applicationPage } from "./pages/application.js";
 import { signInPage, signUpPage } from "./pages/auth.js";
 import { boardPage } from "./pages/board.js";
@@ -22,6 +23,7 @@ const ROUTES = [
   [/^#\/resumes\/([\w-]+)$/, resumePage, "Resume", true],
   [/^#\/stats$/, statsPage, "Stats", true],
   [/^#\/account$/, accountPage, "Account", true],
+  [/^#\/dead-letters$/, deadLettersPage, "Dead letters", true],
 ];
 const NAV = [["#/board", "Board"], ["#/listings", "Listings"], ["#/resumes", "Resumes"], ["#/stats", "Stats"],
              ["#/account", "Account"]];
@@ -36,7 +38,8 @@ function renderNav() {
   const current = location.hash.split("/").slice(0, 2).join("/");
   nav.hidden = false;
   replace(nav, h("ul", {},
-    NAV.map(([href, text]) => h("li", {}, h("a", { href, "aria-current": current === href ? "page" : null }, text))),
+    NAV.concat(api.user?.role === "admin" ? [["#/dead-letters", "Dead letters"]] : [])
+      .map(([href, text]) => h("li", {}, h("a", { href, "aria-current": current === href ? "page" : null }, text))),
     h("li", {}, h("button", { type: "button", class: "link", onclick: signOut }, "Sign out"))));
 }
 

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, func, select
 
 import celeryconfig
 from models import BackgroundJob, JobKind, JobState, Lane, db
-from services import llm_budget, shared_store
+from services import broker, llm_budget, shared_store
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,7 @@ def _broker_depth(queue: str) -> int | None:
     """Messages ready in ``queue``, or None when the broker cannot say (the outbox then keeps
     accepting work: a broker outage is not a reason to turn users away)."""
     try:
-        with current_app.extensions["celery"].connection_for_read() as connection:
-            connection.ensure_connection(max_retries=1, timeout=2)
+        with broker.connection_to_any_node(current_app.extensions["celery"], timeout=2) as connection:
             _name, messages, _consumers = connection.default_channel.queue_declare(queue=queue, passive=True)
             return messages
     except Exception as exc:

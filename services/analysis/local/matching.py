@@ -8,12 +8,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from services.analysis.local.listing import Listing, required_years
 from services.analysis.local.resume import Resume, _shows, quotable
-from services.analysis.local.text import Unit, _term_weight, shorten, stem
+from services.analysis.local.text import Unit, _term_weight, content_terms, shorten, stem
 from services.analysis.result import MAX_EVIDENCE_CHARS
-from services.analysis.skills import is_soft_skill
+from services.analysis.skills import is_soft_skill, normalize_text, tokenize
 
 
 _SOFT_FACTOR = 0.5
@@ -182,14 +183,17 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
         _credit(skill, resume) > 0 for skill in unit.skills if not is_soft_skill(skill)
     ):
         verdict = "partial"  # some of what it names is there: related, not shown
-    if verdict == "met" and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized):
-        shown_terms = frozenset().union(*(candidate.terms for candidate in shown_units))
-        shown_coverage, shown_text, shown_score = _coverage(
-            unit, topic_terms, years, shown_units, resume, shown_terms, lambda skill: _shown_credit(skill, resume))
-        if shown_coverage < _MET or _misses_a_skill(unit, resume):
-            verdict = "partial"
-        elif shown_text is not None and shown_score > 0:
-            best_text = shown_text
+    shown_terms = frozenset().union(*(candidate.terms for candidate in shown_units))
+    shown_coverage, shown_text, shown_score = _coverage(
+        unit, topic_terms, years, shown_units, resume, shown_terms, lambda skill: _shown_credit(skill, resume))
+    if verdict == "met" and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized) and (
+        shown_coverage < _MET or _misses_a_skill(unit, resume)
+    ):
+        verdict = "partial"
+    # Quote a line of work, education or a credential when one names what is asked about as
+    # well as the best line does; the summary or a skills list only when none does.
+    if shown_text is not None and shown_score >= 0.75 * best_score:
+        best_text = shown_text
     if years is not None and best_score == 0.0 and verdict != "missing":
         best_text = resume.years_evidence
     evidence = None if verdict == "missing" or best_text is None else shorten(best_text, MAX_EVIDENCE_CHARS)
@@ -202,15 +206,17 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
     weights = {term: _term_weight(term) for term in topic_terms}
     total = sum(weights.values())
     best_text, best_score, best_keyword = None, 0.0, 0.0
+    substantive_total = sum(1 for weight in weights.values() if weight == 1.0)
     for candidate in units:
         shared = weights.keys() & candidate.terms
         keyword = sum(weights[term] for term in shared) / total if shared else 0.0  # shared implies total > 0
         # A quote must name something the requirement asks for: a skill, or a word that is not
         # job-ad filler ("experience" alone proves nothing).
-        names = any(weights[term] == 1.0 for term in shared)
+        named = sum(1 for term in shared if weights[term] == 1.0)
+        names = named >= min(2, substantive_total) or named >= 0.5 * substantive_total > 0
         score = keyword if names else 0.0
         if unit.skills:
-            shown = sum(1 for skill in unit.skills if skill in candidate.implied) / len(unit.skills)
+            shown = sum(1 for skill in unit.skills if _names_skill(candidate, skill)) / len(unit.skills)
             score = 0.6 * shown + 0.4 * score
             names = names or shown > 0
         best_keyword = max(best_keyword, keyword)
@@ -236,6 +242,18 @@ _EXEMPT_FROM_SHOWING_RE = re.compile(
     r"\b(?:english|spanish|french|german|ingles|espanol|frances|aleman|idiomas?|languages?|bilingual|bilingue"
     r"|fluen\w*|familiar\w*|familiaridad)\b"
 )
+
+
+@lru_cache(maxsize=4096)
+def _skill_stems(skill: str) -> frozenset[str]:
+    return content_terms(tokenize(normalize_text(skill)))
+
+
+def _names_skill(candidate: Unit, skill: str) -> bool:
+    """Whether a resume line names a skill: found by the vocabulary, or all its words are there in
+    some form ("managed a $60K monthly budget" names budgeting)."""
+    stems = _skill_stems(skill)
+    return skill in candidate.implied or bool(stems) and stems <= candidate.terms
 
 
 def _shown_credit(skill: str, resume: Resume) -> float:

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from services.analysis.local.listing import Listing, required_years
 from services.analysis.local.resume import Resume, _shows, quotable
-from services.analysis.local.text import Unit, _term_weight, content_terms, shorten, stem
+from services.analysis.local.text import Unit, _language, _term_weight, content_terms, shorten, stem
 from services.analysis.result import MAX_EVIDENCE_CHARS
 from services.analysis.skills import is_soft_skill, normalize_text, tokenize
 
@@ -189,6 +189,13 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
     if verdict == "met" and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized) and (
         shown_coverage < _MET or _misses_a_skill(unit, resume)
     ):
+        verdict = "partial"
+    # "Lease accounting under ASC 842" is not met by accounting alone: when none of the words
+    # that narrow a skill down occur anywhere in the resume, the skill is related, not shown.
+    narrowing = {term for term in topic_terms if _term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
+    # (Only within one language: an unmapped Spanish word never occurs in an English resume.)
+    same_language = (_language(unit.tokens) or "en") == (_language([t for u in resume.units for t in u.tokens]) or "en")
+    if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms:
         verdict = "partial"
     # Quote a line of work, education or a credential when one names what is asked about as
     # well as the best line does; the summary or a skills list only when none does.

@@ -1,0 +1,167 @@
+"""Does a request cost more as its user's data grows? On one database holding 200,000
+applications of 1,000 other users, the same requests for a user with 20 applications and for
+one with 20,000, median of 15 sequential requests each, both users in the same run.
+
+The data is built in the database (INSERT … SELECT generate_series), not through the API: a
+listing per application, 1–2 stage changes each, tags, notes, a few deleted. It is built once
+per database and reused (``--rebuild`` starts again). `--write` puts the table in BENCHMARKS.md.
+
+    python -m bench.growth [--samples 15] [--rebuild]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import requests
+from sqlalchemy import create_engine, text
+
+from bench import harness
+
+GROWTH_DB = "postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack_bench_growth"
+OTHER_USERS, OTHER_APPLICATIONS = 1_000, 200_000
+SMALL, LARGE = 20, 20_000
+PASSWORD = "growth-bench-password"
+STAGES = ("wishlist", "applied", "screening", "interview", "offer", "accepted", "rejected", "withdrawn", "ghosted")
+TAGS = ("remote", "referral", "dream", "startup", "fintech", "urgent", "contract", "backend")
+
+# (label, path): what the issue's table measures.
+REQUESTS = (
+    ("GET /api/applications", "/api/applications"),
+    ("GET /api/applications?tag=…&company=…", "/api/applications?tag=remote&company=acme"),
+    ("GET /api/applications?q=…", "/api/applications?q=kubernetes"),
+    ("GET /api/applications/stats", "/api/applications/stats"),
+    ("GET /api/jobs", "/api/jobs"),
+)
+
+# One user's data: a listing per application (companies and titles from small pools, so
+# filters match a share of rows as they would in life), then the application, then its history.
+_BUILD = """
+CREATE TEMP TABLE seed ON COMMIT DROP AS
+SELECT g, gen_random_uuid() AS job_id, gen_random_uuid() AS app_id, u.id AS user_id,
+       now() - make_interval(days => ((g * 7919) % 900)::int, secs => ((g * 104729) % 86400)::double precision) AS at
+FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM users WHERE email LIKE :emails) u
+JOIN generate_series(0, :per_user - 1) s(i) ON true
+CROSS JOIN LATERAL (SELECT u.n * :per_user + s.i AS g) x;
+
+INSERT INTO job_listings (id, user_id, company, title, description, created_at, updated_at)
+SELECT job_id, user_id,
+       (ARRAY['Acme', 'Globex', 'Initech', 'Umbrella', 'Hooli', 'Stark', 'Wayne', 'Wonka'])[1 + g % 8]
+         || ' ' || (g % 97),
+       (ARRAY['Backend engineer', 'Data analyst', 'Nurse', 'Accountant', 'Site reliability engineer',
+              'Product manager', 'Chef', 'Sales lead'])[1 + (g / 8) % 8] || ' ' || (g % 13),
+       'A listing.', at, at
+FROM seed;
+
+INSERT INTO applications (id, user_id, job_id, status, applied_at, status_changed_at, notes, source, tags,
+                          deleted_at, needs_follow_up, created_at, updated_at)
+SELECT app_id, user_id, job_id, ((:stages)::text[])[1 + g % 9],
+       CASE WHEN g % 9 = 0 THEN NULL ELSE at END, at + interval '3 days',
+       CASE WHEN g % 50 = 0 THEN 'Asked about kubernetes and on-call.' ELSE 'Sent the usual letter.' END,
+       NULL,
+       CASE WHEN g % 3 = 0 THEN ARRAY[((:tags)::text[])[1 + g % 8]]::varchar(50)[] ELSE '{}' END,
+       CASE WHEN g % 40 = 0 THEN at + interval '5 days' END, false, at, at
+FROM seed;
+
+INSERT INTO application_status_changes (application_id, from_status, to_status, changed_at)
+SELECT app_id, NULL, CASE WHEN g % 9 = 0 THEN 'wishlist' ELSE 'applied' END, at FROM seed;
+INSERT INTO application_status_changes (application_id, from_status, to_status, changed_at)
+SELECT app_id, 'applied', ((:stages)::text[])[1 + g % 9], at + interval '3 days' FROM seed WHERE g % 9 > 1;
+"""
+
+
+def _register(base_url: str, email: str) -> str:
+    http = requests.Session()
+    response = http.post(f"{base_url}/api/auth/register", json={"email": email, "password": PASSWORD})
+    if response.status_code not in (201, 409):
+        response.raise_for_status()
+    tokens = http.post(f"{base_url}/api/auth/login", json={"email": email, "password": PASSWORD})
+    tokens.raise_for_status()
+    return tokens.json()["access_token"]
+
+
+def build(engine, base_url: str, *, rebuild: bool) -> dict[str, str]:
+    """The two measured users' tokens; the data built first unless it already is."""
+    with engine.begin() as connection:
+        built = connection.execute(text("SELECT count(*) FROM users WHERE email LIKE 'growth-%'")).scalar_one()
+        if rebuild or built < OTHER_USERS + 2:
+            connection.execute(text("TRUNCATE users CASCADE"))
+            connection.execute(text(
+                "INSERT INTO users (id, email, password_hash, created_at, updated_at) "
+                "SELECT gen_random_uuid(), 'growth-other-' || g || '@example.com', 'x', now(), now() "
+                "FROM generate_series(1, :n) g"), {"n": OTHER_USERS})
+    tokens = {"small": _register(base_url, "growth-small@example.com"),
+              "large": _register(base_url, "growth-large@example.com")}
+    with engine.connect() as connection:
+        empty = connection.execute(text("SELECT count(*) FROM applications")).scalar_one() == 0
+    if empty:
+        started = time.perf_counter()
+        for emails, per_user in (("growth-other-%", OTHER_APPLICATIONS // OTHER_USERS),
+                                 ("growth-small@%", SMALL), ("growth-large@%", LARGE)):
+            with engine.begin() as connection:
+                for statement in _BUILD.strip().split(";\n\n"):
+                    connection.execute(text(statement), {"emails": emails, "per_user": per_user,
+                                                         "stages": list(STAGES), "tags": list(TAGS)})
+        print(f"built in {time.perf_counter() - started:.0f} s")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    return tokens
+
+
+def measure(base_url: str, token: str, path: str, samples: int) -> float:
+    http = requests.Session()
+    http.headers["Authorization"] = f"Bearer {token}"
+    http.get(base_url + path).raise_for_status()  # warm: the first request of a kind compiles its SQL
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        response = http.get(base_url + path)
+        timings.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    args = parser.parse_args()
+
+    env = harness.bench_env(DATABASE_URL=GROWTH_DB)
+    engine = create_engine(GROWTH_DB)
+    with harness.running_system(env, workers=[]) as system:
+        tokens = build(engine, system.base_url, rebuild=args.rebuild)
+        rows = []
+        for label, path in REQUESTS:
+            small = measure(system.base_url, tokens["small"], path, args.samples)
+            large = measure(system.base_url, tokens["large"], path, args.samples)
+            rows.append((label, small, large))
+            print(f"{label:45} {small:7.1f} ms {large:7.1f} ms {large / small:5.1f}×", flush=True)
+    engine.dispose()
+    table = "\n".join(f"| `{label}` | {small:.1f} ms | {large:.1f} ms | {large / small:.1f}× |"
+                      for label, small, large in rows)
+    print(table)
+    if args.write:
+        harness.write_section("growth", GROWTH_SECTION.format(
+            date=time.strftime("%Y-%m-%d"), machine=harness.machine_description(), samples=args.samples, table=table))
+
+
+GROWTH_SECTION = """
+## Cost as a user's data grows (issue 18)
+
+`.venv/bin/python -m bench.growth --samples {samples}` on {date}: {machine}. One database holding
+200,000 applications of 1,000 other users, a user with 20 applications and one with 20,000 (each
+with a listing per application, 1–2 stage changes, tags, notes, 2.5 % deleted), built in SQL by
+the probe. Median of {samples} sequential requests of each kind per user, same run, through
+gunicorn (2 × 8) on loopback.
+
+| request | 20 apps | 20,000 apps | ratio |
+|---|---|---|---|
+{table}
+"""
+
+
+if __name__ == "__main__":
+    main()

@@ -94,3 +94,18 @@ def test_a_full_gaps_list_still_loses_the_quote() -> None:
     checked = check_evidence(result, "Wrote Python daily.")
     assert checked.requirements == (RequirementCheck("Python", "partial", None),)
     assert len(checked.gaps) == 10
+
+
+def test_a_pdf_line_hyphenated_across_lines_is_found_as_one_word() -> None:
+    assert quoted_in("Developing product strategies", "Leading teams. Devel-\noping product strategies")
+
+
+def test_every_quote_of_the_local_analyzer_on_the_labelled_set_is_found() -> None:
+    from bench.analysis_quality import document_text, load_pairs, realdata_dir
+    from services.analysis.local import analyze
+
+    pairs = [pair for pair in load_pairs() if realdata_dir() is not None or "realdata:" not in pair.resume + pair.listing]
+    for pair in pairs:
+        resume = document_text(pair.resume) or ""
+        for item in analyze(resume, document_text(pair.listing) or "").requirements:
+            assert item.evidence is None or quoted_in(item.evidence, resume), (pair.id, item.evidence)

@@ -269,10 +269,14 @@ _QUOTE_FOLD = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201
                               "\u2014": "-", "\u00ad": None, "\u2022": " "})
 
 
+_LINE_END_HYPHEN = re.compile(r"([a-z])- ([a-z])")
+
+
 def _comparable(text: str) -> str:
     """Text as compared for quoting: NFKC, typographic quotes and dashes folded, case folded,
-    whitespace (line breaks of a PDF included) collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTE_FOLD).casefold().split())
+    whitespace (line breaks of a PDF included) collapsed, words hyphenated across lines joined."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).translate(_QUOTE_FOLD).casefold().split())
+    return _LINE_END_HYPHEN.sub(r"\1\2", folded)  # "Devel- oping" as quoted "Developing"
 
 
 def quoted_in(evidence: str, resume_text: str) -> bool:

@@ -50,7 +50,7 @@ bench: venv services
 ## Then seeded random workloads with faults, checked against every invariant (bench/workload/;
 ## its own PostgreSQL on 5442, RabbitMQ workload@localhost on 5682); rewrites its section too.
 ## Then the five faults across simulated hosts (bench/cluster: network namespaces atc-*, three
-## RabbitMQ nodes of its own, PostgreSQL on 5444; ~10 min); rewrites RELIABILITY.md's cluster table
+## RabbitMQ nodes of its own, PostgreSQL on 5444; ~13 min); rewrites RELIABILITY.md's cluster table
 chaos: venv
 	bash scripts/ensure_cluster_tools.sh
 	$(PY) -m bench.chaos --profile full

@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(rows))
     if not args.no_write:
-        write_reliability(rows, "python -m bench.cluster " + " ".join(sys.argv[1:] if argv is None else argv),
-                          time.monotonic() - started)
+        command = " ".join(["python -m bench.cluster", *(sys.argv[1:] if argv is None else argv)])
+        write_reliability(rows, command, time.monotonic() - started)
     failing = [row for row in rows if row.problems]
     for row in failing:
         print(f"FAILED fault {row.number} ({row.fault}): " + "; ".join(row.problems))

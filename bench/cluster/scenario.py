@@ -36,7 +36,8 @@ from bench.workload import checker, runner
 from bench.workload.generator import Operator, User
 from bench.workload.history import History
 from bench.workload.inputs import Corpus
-from bench.workload.system import drain, unfinished_jobs
+from bench.workload.system import drain
+from models.background_job import TERMINAL_STATES
 from scripts.rabbitmq_cluster import RabbitCluster
 from tests.support import stack
 from tests.support.fake_llm import FakeLLM
@@ -60,10 +61,10 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile(users=6, before=15, after=20, worker_cut=40, api_cut=30, partition=30, node_down=15,
-                    drain_timeout=180),
+    "full": Profile(users=6, before=12, after=15, worker_cut=40, api_cut=30, partition=30, node_down=15,
+                    drain_timeout=300, llm_latency=0.25),
     "short": Profile(users=4, before=8, after=8, worker_cut=35, api_cut=30, partition=20, node_down=8,
-                     drain_timeout=150),
+                     drain_timeout=150, llm_latency=0.25),
 }
 
 
@@ -313,7 +314,7 @@ class Scenario:
         deadline.at = time.monotonic() + self.profile.after
         load.join(self.profile.after + 60)
         if not drain(env.engine, backend, timeout=self.profile.drain_timeout):
-            row.problems.append(f"not drained within {self.profile.drain_timeout:.0f} s: {unfinished_jobs(env.engine)}")
+            row.problems.append(f"not drained within {self.profile.drain_timeout:.0f} s: {unfinished_by_lane(env.engine)}")
         env.deployment.beat.stop()  # no new maintenance run while the checker reads
         drain(env.engine, backend, timeout=30)
         observation = checker.observe(env.engine, backend)
@@ -346,11 +347,20 @@ class Scenario:
         row.lost = sum(1 for v in violations if v.invariant == 1)
         row.duplicated = sum(1 for v in violations if v.invariant == 2)
         row.other_violations = len(violations) - row.lost - row.duplicated
-        for violation in violations[:10]:
-            row.problems.append(f"invariant {violation.invariant} ({checker.INVARIANTS[violation.invariant]}): "
-                                f"{violation.message}")
-        if len(violations) > 10:
-            row.problems.append(f"... and {len(violations) - 10} more violation(s)")
+        by_kind = collections.Counter((v.invariant, v.message) for v in violations)
+        for (invariant, message), count in sorted(by_kind.items()):
+            row.problems.append(f"invariant {invariant} ({checker.INVARIANTS[invariant]}): {message}"
+                                + (f" (×{count})" if count > 1 else ""))
+
+
+def unfinished_by_lane(engine) -> dict[str, int]:
+    """Unfinished jobs by lane, state and whether the relay has published them yet."""
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT lane, state, published_at IS NOT NULL, count(*) FROM background_jobs "
+            "WHERE state <> ALL(:terminal) GROUP BY 1, 2, 3"), {"terminal": list(TERMINAL_STATES)}).all()
+    return {f"{lane} {state}{' published' if published else ' in the outbox'}": count
+            for lane, state, published, count in rows}
 
 
 def late_outcomes_discarded(offsets: dict[Path, int]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from services.analysis.local.text import _ABBREVIATIONS, _BULLET_RE, _clean_line
+from services.analysis.local.text import ABBREVIATIONS, BULLET_RE, clean_line
 from services.analysis.skills import normalize_text
 
 
@@ -56,7 +56,7 @@ def logical_lines(text: str) -> list[str]:
     or the text is hard-wrapped and the previous line reached the wrap width. URLs and e-mail
     addresses are removed (they are never evidence and glue unrelated lines together)."""
     raw_lines = text.splitlines()
-    cleaned = [_clean_line(_URL_RE.sub(" ", raw)) for raw in raw_lines]
+    cleaned = [clean_line(_URL_RE.sub(" ", raw)) for raw in raw_lines]
     width = _wrap_width(cleaned)
     lines: list[str] = []
     last_physical = ""
@@ -79,12 +79,12 @@ def logical_lines(text: str) -> list[str]:
 
 def _continues(previous: str, last_physical: str, line: str, width: int) -> bool:
     """Whether ``line`` continues the logical line ``previous`` (whose last piece is ``last_physical``)."""
-    if _BULLET_RE.match(line) and not line[0].isalnum():
+    if BULLET_RE.match(line) and not line[0].isalnum():
         return False
     header = listing_heading(previous)
     if header is not None and not header[1]:
         return False  # "Skills required -" ends with a dash but is a finished heading
-    if previous[-1] in ".!?" and previous.rsplit(" ", 1)[-1].rstrip(".!?").lower() not in _ABBREVIATIONS:
+    if previous[-1] in ".!?" and previous.rsplit(" ", 1)[-1].rstrip(".!?").lower() not in ABBREVIATIONS:
         return False  # a finished sentence; "e.g." at a line end is not one
     if line[0].islower():
         return True
@@ -160,7 +160,7 @@ _BARE_HEADER_RE = re.compile(
 
 def listing_heading(line: str) -> tuple[str, str] | None:
     """If ``line`` is a section heading, return (section, rest of line after the heading)."""
-    normalized = normalize_text(_BULLET_RE.sub("", line, count=1)).replace("'", "").strip()
+    normalized = normalize_text(BULLET_RE.sub("", line, count=1)).replace("'", "").strip()
     if _LIST_LABEL_RE.match(normalized):
         return None  # "(A) Skills, abilities and attitudes:" is an item of the current section
     words = normalized.split()
@@ -178,7 +178,7 @@ def listing_heading(line: str) -> tuple[str, str] | None:
             return None
     elif (
         len(words) > _BARE_HEADER_WORD_LIMIT
-        or _BULLET_RE.match(line) and not line[0].isalnum()
+        or BULLET_RE.match(line) and not line[0].isalnum()
         or not _BARE_HEADER_RE.fullmatch(normalized.rstrip(" .!"))
     ):
         return None

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from services.analysis.local.layout import listing_heading, logical_lines
 from services.analysis.local.text import (
     Unit,
-    _clean_line,
-    _shingles,
-    _title_word_set,
-    _words,
+    clean_line,
     make_unit,
     split_sentences,
+    title_word_set,
+    word_shingles,
+    word_tokens,
 )
 from services.analysis.result import MAX_REQUIREMENTS
 from services.analysis.skills import normalize_text, tokenize
@@ -102,7 +102,7 @@ def parse_listing(text: str, job_title: str) -> Listing:
     sentences: set[tuple[str, ...]] = set()
     section = "other"
     for line in lines:
-        sentences.update(_words(tokenize(normalize_text(sentence))) for sentence in split_sentences(line))
+        sentences.update(word_tokens(tokenize(normalize_text(sentence))) for sentence in split_sentences(line))
         if _TITLE_PREFIX_RE.match(line):
             continue  # "Position Title: ..." names the job; it asks for nothing
         header = listing_heading(line)
@@ -118,7 +118,7 @@ def parse_listing(text: str, job_title: str) -> Listing:
             unit = make_unit(sentence, unit_section, _SECTION_WEIGHTS[unit_section])
             if unit.terms or unit.skills:
                 units.append(unit)
-    title = _clean_line(job_title) or _guess_title(lines)
+    title = clean_line(job_title) or _guess_title(lines)
     title_unit = make_unit(title) if title else None
     if title_unit is not None:
         # The title (often repeated in page headers) is scored as the title, not as requirements.
@@ -129,9 +129,9 @@ def parse_listing(text: str, job_title: str) -> Listing:
         units=tuple(units),
         title=title,
         title_terms=title_unit.terms if title_unit else frozenset(),
-        title_words=_title_word_set(title_unit.tokens) if title_unit else frozenset(),
+        title_words=title_word_set(title_unit.tokens) if title_unit else frozenset(),
         title_skills=title_unit.skills if title_unit else (),
-        shingles=_shingles(all_tokens),
+        shingles=word_shingles(all_tokens),
         sentences=frozenset(sentences),
     )
 
@@ -167,7 +167,7 @@ _TITLE_PREFIX_RE = re.compile(
 )
 
 
-_ROLE_WORD_RE = re.compile(
+ROLE_WORD_RE = re.compile(
     r"\b(?:engineer|developer|programmer|manager|scientist|analyst|designer|teacher|lead|director|specialist"
     r"|consultant|architect|administrator|coordinator|officer|facilitator|intern|accountant|writer|editor"
     r"|marketer|recruiter|assistant|associate|executive|representative|technician|instructor|tutor|professor"
@@ -193,10 +193,10 @@ def _guess_title(lines: Sequence[str]) -> str:
     for line in lines[:2]:
         candidate = _TITLE_PREFIX_RE.sub("", line).strip()
         head, _, tail = candidate.partition(":")
-        if tail.strip() and _ROLE_WORD_RE.search(tail) and not _ROLE_WORD_RE.search(head):
+        if tail.strip() and ROLE_WORD_RE.search(tail) and not ROLE_WORD_RE.search(head):
             candidate = tail.strip()  # "BBVA BANCO CONTINENTAL: Convocatoria para Practicante ..."
         words = candidate.split()
-        if 1 <= len(words) <= 10 and not candidate.endswith(".") and _ROLE_WORD_RE.search(candidate):
+        if 1 <= len(words) <= 10 and not candidate.endswith(".") and ROLE_WORD_RE.search(candidate):
             return candidate
     match = _SEEKING_RE.search(" ".join(lines[:3])[:600])
     return match.group(1).strip() if match else ""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.analysis.local.listing import Listing, required_years
-from services.analysis.local.resume import Resume, _shows, quotable
-from services.analysis.local.text import Unit, _language, _term_weight, content_terms, shorten, stem
+from services.analysis.local.resume import Resume, quotable, shows
+from services.analysis.local.text import Unit, content_terms, language_of, shorten, stem, term_weight
 from services.analysis.result import MAX_EVIDENCE_CHARS
 from services.analysis.skills import is_soft_skill, normalize_text, tokenize
 
@@ -96,7 +96,7 @@ def _skill_coverage(listing: Listing, resume: Resume) -> float:
 
 _MET = 0.6
 _PARTIAL = 0.3
-_VERDICT_VALUE = {"met": 1.0, "partial": 0.5, "missing": 0.0}
+VERDICT_VALUE = {"met": 1.0, "partial": 0.5, "missing": 0.0}
 _ALTERNATIVES_RE = re.compile(
     r"\bor\b|\bsuch as\b|\be\.?g\b|\betc\b|\blike\b|\bincluding\b|\bcomo\b|\bo\b|\bie\b|\bentre otr"
 )
@@ -117,16 +117,16 @@ class Assessment:
 
 def _weighted_share(wanted: frozenset[str], have: frozenset[str]) -> float:
     """Share of ``wanted`` terms (filler words weighted 1/4) present in ``have``."""
-    total = sum(_term_weight(term) for term in wanted)
+    total = sum(term_weight(term) for term in wanted)
     if not total:
         return 0.0
-    return sum(_term_weight(term) for term in wanted if term in have) / total
+    return sum(term_weight(term) for term in wanted if term in have) / total
 
 
 _RELATED_CREDIT = 0.5
 
 
-def _credit(skill: str, resume: Resume) -> float:
+def skill_credit(skill: str, resume: Resume) -> float:
     """How far the resume shows a skill: 1 if used in context (or a more specific one is),
     0.4-0.8 if only named in a bare list (see _list_credit), 0.5 if a broader skill makes it
     likely, else 0."""
@@ -139,8 +139,8 @@ def _credit(skill: str, resume: Resume) -> float:
 
 def _skill_share(skills: Sequence[str], resume: Resume, alternatives: bool, credit=None) -> float:
     """Share of a demand's skills the resume covers; for "X, Y or Z" lists half of them suffice.
-    ``credit(skill)`` defaults to ``_credit``."""
-    credit = credit or (lambda skill: _credit(skill, resume))
+    ``credit(skill)`` defaults to ``skill_credit``."""
+    credit = credit or (lambda skill: skill_credit(skill, resume))
     weights = {skill: (_SOFT_FACTOR if is_soft_skill(skill) else 1.0) for skill in skills}
     total = math.fsum(weights.values())
     have = math.fsum(weights[skill] * credit(skill) for skill in skills)
@@ -174,13 +174,13 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
     schooling = years is None and bool(_EDUCATION_REQUIREMENT_RE.search(unit.normalized))
     usable = [candidate for candidate in resume.units if schooling or candidate.section != "education"]
     # Job-title lines show the role ("Recepcionista \u2014 Hotel Sol") but are never quoted.
-    shown_units = [candidate for candidate in usable if _shows(candidate)]
+    shown_units = [candidate for candidate in usable if shows(candidate)]
     coverage, best_text, best_score = _coverage(unit, topic_terms, years, usable, resume, resume.terms,
-                                                lambda skill: _credit(skill, resume))
+                                                lambda skill: skill_credit(skill, resume))
     verdict = "met" if coverage >= _MET else "partial" if coverage >= _PARTIAL else "missing"
     short_of_years = years is not None and resume.years < 0.6 * years
     if verdict == "missing" and not short_of_years and any(
-        _credit(skill, resume) > 0 for skill in unit.skills if not is_soft_skill(skill)
+        skill_credit(skill, resume) > 0 for skill in unit.skills if not is_soft_skill(skill)
     ):
         verdict = "partial"  # some of what it names is there: related, not shown
     shown_terms = frozenset().union(*(candidate.terms for candidate in shown_units))
@@ -192,9 +192,9 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
         verdict = "partial"
     # "Lease accounting under ASC 842" is not met by accounting alone: when none of the words
     # that narrow a skill down occur anywhere in the resume, the skill is related, not shown.
-    narrowing = {term for term in topic_terms if _term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
+    narrowing = {term for term in topic_terms if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
     # (Only within one language: an unmapped Spanish word never occurs in an English resume.)
-    same_language = (_language(unit.tokens) or "en") == (_language([t for u in resume.units for t in u.tokens]) or "en")
+    same_language = (language_of(unit.tokens) or "en") == (language_of([t for u in resume.units for t in u.tokens]) or "en")
     if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms:
         verdict = "partial"
     # Quote a line of work, education or a credential when one names what is asked about as
@@ -210,7 +210,7 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
 def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units: Sequence[Unit], resume: Resume,
               all_terms: frozenset[str], credit) -> tuple[float, str | None, float]:
     """(coverage, best sentence, its score) of one requirement over some resume units."""
-    weights = {term: _term_weight(term) for term in topic_terms}
+    weights = {term: term_weight(term) for term in topic_terms}
     total = sum(weights.values())
     best_text, best_score, best_keyword = None, 0.0, 0.0
     substantive_total = sum(1 for weight in weights.values() if weight == 1.0)
@@ -273,7 +273,7 @@ def _shown_credit(skill: str, resume: Resume) -> float:
 def _misses_a_skill(unit: Unit, resume: Resume) -> bool:
     """A requirement naming several skills as a checklist, one of which the resume lacks."""
     hard = [skill for skill in unit.skills if not is_soft_skill(skill)]
-    return len(hard) >= 2 and not _has_alternatives(unit) and any(_credit(skill, resume) == 0 for skill in hard)
+    return len(hard) >= 2 and not _has_alternatives(unit) and any(skill_credit(skill, resume) == 0 for skill in hard)
 
 
 _EDUCATION_REQUIREMENT_RE = re.compile(

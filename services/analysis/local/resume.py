@@ -11,15 +11,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.analysis.local.layout import logical_lines
-from services.analysis.local.listing import Listing, _ROLE_WORD_RE
+from services.analysis.local.listing import ROLE_WORD_RE, Listing
 from services.analysis.local.text import (
+    SHINGLE,
     Unit,
-    _SHINGLE,
-    _language,
-    _title_word_set,
-    _words,
+    language_of,
     make_unit,
     split_sentences,
+    title_word_set,
+    word_tokens,
 )
 from services.analysis.skills import implied_skills, normalize_text, related_skills
 
@@ -61,7 +61,7 @@ class Resume:
 
     units: tuple[Unit, ...]  # usable units (not copied, not stuffed)
     terms: frozenset[str]
-    words: frozenset[str]  # see _title_word_set
+    words: frozenset[str]  # see title_word_set
     role_words: frozenset[str]  # words of the resume's headline and job-title lines
     skills: frozenset[str]  # named skills plus what they imply
     shown_skills: frozenset[str]  # those named in work, education or credentials (not only claimed)
@@ -92,10 +92,10 @@ _CLAIMED_SECTIONS = frozenset({"header", "summary", "skills", "volunteer"})
 _INLINE_SKILLS_RE = re.compile(r"^(?:technical |computer |soft )?(?:skills?|languages?|idiomas?|tools|computer)\s*:")
 
 
-def _shows(unit: Unit) -> bool:
+def shows(unit: Unit) -> bool:
     """Whether a resume unit shows what it names: a line of work, education or a credential,
     not the summary, a skills list, volunteer work or a bare list of names anywhere."""
-    return unit.section not in _CLAIMED_SECTIONS and len(_words(unit.free_tokens)) >= 2
+    return unit.section not in _CLAIMED_SECTIONS and len(word_tokens(unit.free_tokens)) >= 2
 
 
 @lru_cache(maxsize=4096)
@@ -149,7 +149,7 @@ def parse_resume(text: str, listing: Listing) -> Resume:
     named = {skill for unit in units for skill in unit.skills}
     all_tokens = [token for unit in units for token in unit.tokens]
     # Writing the resume in a language demonstrates it.
-    language = _language(all_tokens)
+    language = language_of(all_tokens)
     if language == "en" and len(all_tokens) >= 30:
         named.add("english")
     elif language == "es" and len(all_tokens) >= 30:
@@ -159,10 +159,10 @@ def parse_resume(text: str, listing: Listing) -> Resume:
     return Resume(
         units=tuple(units),
         terms=frozenset().union(*(unit.terms for unit in units)),
-        words=_title_word_set(all_tokens),
-        role_words=_title_word_set(token for unit in _role_units(units) for token in unit.tokens),
+        words=title_word_set(all_tokens),
+        role_words=title_word_set(token for unit in _role_units(units) for token in unit.tokens),
         skills=implied_skills(named),
-        shown_skills=implied_skills(skill for unit in units if _shows(unit) for skill in unit.skills),
+        shown_skills=implied_skills(skill for unit in units if shows(unit) for skill in unit.skills),
         partial_skills=related_skills(named),
         listed_only=listed_only - {"english", "spanish"},
         list_credit=list_credit,
@@ -185,7 +185,7 @@ def _role_units(units: Sequence[Unit]) -> list[Unit]:
         for unit in units
         if len(unit.tokens) <= _ROLE_LINE_TOKENS
         and not unit.text.rstrip().endswith(".")
-        and _ROLE_WORD_RE.search(unit.normalized)
+        and ROLE_WORD_RE.search(unit.normalized)
     ]
 
 
@@ -202,8 +202,8 @@ _WORK_VERBS = frozenset(
 
 def _describes_work(unit: Unit) -> bool:
     """True for a sentence about doing something, false for a list of skills or a heading."""
-    words = _words(unit.tokens)
-    free = _words(unit.free_tokens)
+    words = word_tokens(unit.tokens)
+    free = word_tokens(unit.free_tokens)
     if len(words) < 5:
         return False
     # Only words outside skill names can be the verb: "Machine Learning" is not doing anything.
@@ -228,7 +228,7 @@ def _list_credit(units: Sequence[Unit], named: Iterable[str], listing: Listing) 
     roles = {id(unit) for unit in _role_units(units)}
     in_context = implied_skills(
         skill for unit in units
-        if id(unit) in roles or _describes_work(unit) or unit.section in ("education", "credentials") and _shows(unit)
+        if id(unit) in roles or _describes_work(unit) or unit.section in ("education", "credentials") and shows(unit)
         for skill in unit.skills
     )
     listed_only = frozenset(skill for skill in named if skill not in in_context)
@@ -295,14 +295,14 @@ def _is_copied(unit: Unit, listing: Listing, *, strict: bool) -> bool:
     the listed title ("Machine Learning Engineer"). ``strict`` (the listing was pasted in) also
     treats any line equal to a listing line as a copy, however short ("CSS (Required)").
     """
-    words = _words(unit.tokens)
-    is_title = not strict and len(words) < 6 and _ROLE_WORD_RE.search(unit.normalized) is not None
+    words = word_tokens(unit.tokens)
+    is_title = not strict and len(words) < 6 and ROLE_WORD_RE.search(unit.normalized) is not None
     minimum = 1 if strict else _COPY_EXACT_MIN_TOKENS
     if len(words) >= minimum and not is_title and words in listing.sentences:
         return True
     if len(words) < _COPY_MIN_TOKENS or not listing.shingles:
         return False
-    grams = [words[i : i + _SHINGLE] for i in range(len(words) - _SHINGLE + 1)]
+    grams = [words[i : i + SHINGLE] for i in range(len(words) - SHINGLE + 1)]
     shared = sum(1 for gram in grams if gram in listing.shingles)
     return shared / len(grams) >= _COPY_THRESHOLD
 
@@ -401,4 +401,4 @@ def quotable(unit: Unit) -> bool:
     if unit.section == "work" and _job_line(unit):
         return False
     return not (len(unit.tokens) <= _ROLE_LINE_TOKENS and not unit.text.rstrip().endswith(".")
-                and _ROLE_WORD_RE.search(unit.normalized) and len(_words(unit.free_tokens)) <= 8)
+                and ROLE_WORD_RE.search(unit.normalized) and len(word_tokens(unit.free_tokens)) <= 8)

@@ -7,9 +7,9 @@ from collections import Counter
 from collections.abc import Sequence
 
 from services.analysis.local.listing import Listing
-from services.analysis.local.matching import Assessment, SkillReport, _VERDICT_VALUE, _credit
+from services.analysis.local.matching import VERDICT_VALUE, Assessment, SkillReport, skill_credit
 from services.analysis.local.resume import Resume
-from services.analysis.local.text import _SENIORITY_WORDS, _term_weight
+from services.analysis.local.text import SENIORITY_WORDS, term_weight
 
 
 # Component weights; they are renormalised over the components a listing allows.
@@ -39,7 +39,7 @@ def keyword_coverage(listing: Listing, resume: Resume) -> float:
     for term in listing.title_terms:
         weights[term] = max(weights.get(term, 0.0), 1.0) * 1.5
     values = {
-        term: weight * _term_weight(term) * (1.0 + 0.3 * math.log(frequency[term])) if frequency[term] else weight
+        term: weight * term_weight(term) * (1.0 + 0.3 * math.log(frequency[term])) if frequency[term] else weight
         for term, weight in weights.items()
     }
     # fsum is exact, so the result does not depend on the (hash-seeded) order of the terms.
@@ -58,11 +58,11 @@ def fit_to_title(listing: Listing, resume: Resume) -> float:
     """
     if not listing.title_words:
         return 0.0
-    weights = {word: (0.3 if word in _SENIORITY_WORDS else 1.0) for word in listing.title_words}
+    weights = {word: (0.3 if word in SENIORITY_WORDS else 1.0) for word in listing.title_words}
     total = math.fsum(weights.values())
     in_roles = math.fsum(weight for word, weight in weights.items() if word in resume.role_words) / total
     if listing.title_skills:
-        rest = math.fsum(_credit(skill, resume) for skill in listing.title_skills) / len(listing.title_skills)
+        rest = math.fsum(skill_credit(skill, resume) for skill in listing.title_skills) / len(listing.title_skills)
     else:
         rest = math.fsum(weight for word, weight in weights.items() if word in resume.words) / total
     return 0.6 * in_roles + 0.4 * rest
@@ -77,7 +77,7 @@ def combine(skills: SkillReport, assessments: Sequence[Assessment], keywords: fl
         parts.append((_W_SKILLS, skills.coverage))
     if assessments:
         total = math.fsum(item.unit.weight for item in assessments)
-        value = math.fsum(item.unit.weight * _VERDICT_VALUE[item.verdict] for item in assessments)
+        value = math.fsum(item.unit.weight * VERDICT_VALUE[item.verdict] for item in assessments)
         parts.append((_W_REQUIREMENTS, value / total if total else 0.0))
     parts.append((_W_KEYWORDS, min(1.0, keywords / _KEYWORD_SCALE)))
     if listing.title_words:

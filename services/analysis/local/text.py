@@ -182,14 +182,14 @@ _GENERIC_TERMS = frozenset(stem(word) for word in _GENERIC_WORDS.split())
 _GENERIC_WEIGHT = 0.25
 
 
-def _term_weight(term: str) -> float:
+def term_weight(term: str) -> float:
     return _GENERIC_WEIGHT if term in _GENERIC_TERMS else 1.0
 
 
-_BULLET_RE = re.compile(r"^(?:[\u2022\u25cf\u25aa\u25e6\u00b7\u25a0\u25a1\u2023\u2043\u27a2\u25ba\u2713\u2714*>\-]+|o(?=\s+[A-Z]))\s*")
+BULLET_RE = re.compile(r"^(?:[\u2022\u25cf\u25aa\u25e6\u00b7\u25a0\u25a1\u2023\u2043\u27a2\u25ba\u2713\u2714*>\-]+|o(?=\s+[A-Z]))\s*")
 _INLINE_BULLET_RE = re.compile(r"\s+[\u2022\u25cf\u25aa\u25e6\u00b7\u25a0\u2023]\s+")
 _SENTENCE_END_RE = re.compile(r"([.!?])\s+(?=[\"'(\u00bf\u00a1A-Z0-9])")
-_ABBREVIATIONS = frozenset(
+ABBREVIATIONS = frozenset(
     "e.g i.e etc vs approx dr mr mrs ms prof st no inc ltd sr jr co corp dept fig ph.d b.s m.s b.a u.s".split()
 )
 
@@ -197,7 +197,7 @@ _ABBREVIATIONS = frozenset(
 _WS_RE = re.compile(r"\s+")
 
 
-def _clean_line(line: str) -> str:
+def clean_line(line: str) -> str:
     return _WS_RE.sub(" ", line.replace("\u00ad", "")).strip()
 
 
@@ -208,7 +208,7 @@ def split_sentences(line: str, min_clause_words: int = 0) -> list[str]:
     words: "4+ years of Python; deep knowledge of asyncio" is two requirements, "Fluency in
     English; Spanish is a plus" is one.
     """
-    line = _BULLET_RE.sub("", line, count=1)
+    line = BULLET_RE.sub("", line, count=1)
     pieces: list[str] = []
     for chunk in _INLINE_BULLET_RE.split(line):
         clauses = chunk.split(";")
@@ -216,7 +216,7 @@ def split_sentences(line: str, min_clause_words: int = 0) -> list[str]:
             clauses = [chunk]
         for clause in clauses:
             pieces.extend(_sentences(clause))
-    return [piece for piece in (_clean_line(_BULLET_RE.sub("", p, count=1)) for p in pieces) if piece]
+    return [piece for piece in (clean_line(BULLET_RE.sub("", p, count=1)) for p in pieces) if piece]
 
 
 def _sentences(text: str) -> list[str]:
@@ -225,7 +225,7 @@ def _sentences(text: str) -> list[str]:
     for match in _SENTENCE_END_RE.finditer(text):
         end = match.end(1)
         previous_word = text[start:end].rsplit(" ", 1)[-1].rstrip(".!?").lower()
-        if match.group(1) == "." and (previous_word in _ABBREVIATIONS or len(previous_word) == 1):
+        if match.group(1) == "." and (previous_word in ABBREVIATIONS or len(previous_word) == 1):
             continue
         parts.append(text[start:end])
         start = match.end()
@@ -263,7 +263,7 @@ def make_unit(text: str, section: str = "other", weight: float = 1.0) -> Unit:
     hits = find_skills(tokens)
     skills = tuple(dict.fromkeys(hit.skill for hit in hits))
     in_skill = {position for hit in hits for position in range(hit.start, hit.end)}
-    language = "es" if _language(tokens) == "es" else "en"
+    language = "es" if language_of(tokens) == "es" else "en"
     skill_terms = content_terms((tokens[position] for position in sorted(in_skill)), language)
     free = tuple(token for position, token in enumerate(tokens) if position not in in_skill)
     return Unit(
@@ -276,7 +276,7 @@ _EN_MARKERS = frozenset("the and of to in with for is are you we our will be thi
 _ES_MARKERS = frozenset("el la los las de del en con para y que es son un una por nuestro como".split())
 
 
-def _language(tokens: Sequence[str]) -> str:
+def language_of(tokens: Sequence[str]) -> str:
     """'en' or 'es' by function-word counts ('' when there is no text)."""
     english = sum(1 for token in tokens if token in _EN_MARKERS)
     spanish = sum(1 for token in tokens if token in _ES_MARKERS)
@@ -285,24 +285,24 @@ def _language(tokens: Sequence[str]) -> str:
     return "es" if spanish > english else "en"
 
 
-_SHINGLE = 4
+SHINGLE = 4
 
 
-def _words(tokens: Iterable[str]) -> tuple[str, ...]:
+def word_tokens(tokens: Iterable[str]) -> tuple[str, ...]:
     return tuple(token for token in tokens if token not in ("/", "&"))
 
 
-def _shingles(tokens: Sequence[str]) -> frozenset[tuple[str, ...]]:
-    words = _words(tokens)
-    return frozenset(words[i : i + _SHINGLE] for i in range(len(words) - _SHINGLE + 1))
+def word_shingles(tokens: Sequence[str]) -> frozenset[tuple[str, ...]]:
+    words = word_tokens(tokens)
+    return frozenset(words[i : i + SHINGLE] for i in range(len(words) - SHINGLE + 1))
 
 
-_SENIORITY_WORDS = frozenset(
+SENIORITY_WORDS = frozenset(
     "senior sr junior jr lead principal staff head chief ii iii iv intern trainee practicante associate mid cum".split()
 )
 
 
-def _title_word_set(tokens: Iterable[str]) -> frozenset[str]:
+def title_word_set(tokens: Iterable[str]) -> frozenset[str]:
     """Content words, unstemmed but plural-insensitive and Spanish-to-English mapped.
 
     Unstemmed on purpose: the title "Developer" should not be matched by "developed".

@@ -40,23 +40,30 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def paginate(statement: Select, pagination: PaginationParameters) -> list:
+def paginate(statement: Select, pagination: PaginationParameters, *, count: Select | None = None) -> list:
+    """The page of ``statement``'s rows, and its total in the X-Pagination header. ``count``
+    counts the same rows more cheaply (no joins that only load columns); by default the
+    statement itself, without its order, is counted."""
     if pagination.page > MAX_PAGE:
         abort(422, message=f"page must be at most {MAX_PAGE:,}.",
               errors={"query": {"page": [f"Must be less than or equal to {MAX_PAGE}."]}})
     offset = (pagination.page - 1) * pagination.page_size
-    # One round trip, not two: the total rides on every row of the page (the window runs before
-    # LIMIT). Only a page past the end has no row to carry it and is counted on its own.
-    # (The eager joins are many-to-one: one row per item, so the window counts items.)
+    if count is None:
+        count = select(func.count()).select_from(statement.order_by(None).subquery())
+    # One round trip, not two: the total rides on every row of the page as an uncounted
+    # subquery, which PostgreSQL runs once (an InitPlan), so the page itself is still read in
+    # index order and stops at LIMIT. (A count(*) OVER () window, as before, made every page
+    # fetch and sort all of the user's rows: 130 ms at 20,000 applications.) Only a page past
+    # the end has no row to carry the total and is counted on its own.
     rows = db.session.execute(
-        statement.add_columns(func.count().over().label("total")).limit(pagination.page_size).offset(offset)
+        statement.add_columns(count.scalar_subquery().label("total")).limit(pagination.page_size).offset(offset)
     ).all()
     if rows:
         pagination.item_count = rows[0].total
     elif offset == 0:
         pagination.item_count = 0
     else:
-        pagination.item_count = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+        pagination.item_count = db.session.scalar(count)
     return [row[0] for row in rows]
 
 

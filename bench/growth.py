@@ -4,9 +4,11 @@ one with 20,000, median of 15 sequential requests each, both users in the same r
 
 The data is built in the database (INSERT … SELECT generate_series), not through the API: a
 listing per application, 1–2 stage changes each, tags, notes, a few deleted. It is built once
-per database and reused (``--rebuild`` starts again). `--write` puts the table in BENCHMARKS.md.
+per database and reused (``--rebuild`` starts again); ``--write`` puts the table in BENCHMARKS.md;
+``--explain`` prints EXPLAIN (ANALYZE, BUFFERS) of every SELECT each request runs for the
+large user (in process, after the measured run).
 
-    python -m bench.growth [--samples 15] [--rebuild]
+    python -m bench.growth [--samples 15] [--rebuild] [--write] [--explain]
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import statistics
 import time
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from bench import harness
 
@@ -122,11 +124,49 @@ def measure(base_url: str, token: str, path: str, samples: int) -> float:
     return statistics.median(timings)
 
 
+def explain(env: dict, token: str) -> None:
+    """Each request once in process, with the plan of every SELECT it runs, as it ran."""
+    import os
+
+    from api import create_app
+    from models import db
+
+    os.environ.update(env)
+    app = create_app()
+    with app.app_context():
+        engine = db.engine
+    captured: list[tuple[str, object]] = []
+
+    def capture(_conn, _cursor, statement, parameters, *_args):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")) and ("applications" in statement or "job_listings" in statement):
+            captured.append((statement, parameters))
+
+    client = app.test_client()
+    event.listen(engine, "before_cursor_execute", capture)
+    for label, path in REQUESTS:
+        captured.clear()
+        client.get(path, headers={"Authorization": f"Bearer {token}"})
+        print(f"\n===== {label}  ({path})")
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            for statement, parameters in list(captured):
+                if "FROM users" in statement or "auth_sessions" in statement:
+                    continue  # the login session's lookup, the same for every request
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, parameters)
+                print("\n".join(row[0] for row in cursor.fetchall()), "\n")
+            raw.rollback()
+        finally:
+            raw.close()
+    event.remove(engine, "before_cursor_execute", capture)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--samples", type=int, default=15)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--write", action="store_true", help="write the table into BENCHMARKS.md")
+    parser.add_argument("--explain", action="store_true", help="print the plans of the large user's requests")
     args = parser.parse_args()
 
     env = harness.bench_env(DATABASE_URL=GROWTH_DB)
@@ -140,6 +180,8 @@ def main() -> None:
             rows.append((label, small, large))
             print(f"{label:45} {small:7.1f} ms {large:7.1f} ms {large / small:5.1f}×", flush=True)
     engine.dispose()
+    if args.explain:
+        explain(env, tokens["large"])
     table = "\n".join(f"| `{label}` | {small:.1f} ms | {large:.1f} ms | {large / small:.1f}× |"
                       for label, small, large in rows)
     print(table)

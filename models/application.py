@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,7 +28,12 @@ class Application(UUIDPrimaryKey, Timestamps, db.Model):
     __tablename__ = "applications"
     __table_args__ = (
         Index("ix_applications_user_live", "user_id", "deleted_at", "applied_at"),
-        Index("ix_applications_tags", "tags", postgresql_using="gin"),
+        # Migration 0009: the default page order, tags and the substring search, per user.
+        Index("ix_applications_user_applied", "user_id", text("applied_at DESC NULLS LAST"), "id",
+              postgresql_where=text("deleted_at IS NULL")),
+        Index("ix_applications_user_tags", "user_id", "tags", postgresql_using="gin"),
+        Index("ix_applications_user_notes_trgm", "user_id", "notes", postgresql_using="gin",
+              postgresql_ops={"notes": "gin_trgm_ops"}),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

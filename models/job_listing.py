@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -33,6 +33,10 @@ class JobListing(UUIDPrimaryKey, Timestamps, db.Model):
         ),
         CheckConstraint("salary_min IS NULL OR salary_min >= 0", name="salary_min_non_negative"),
         CheckConstraint(f"employment_type IS NULL OR employment_type IN {EMPLOYMENT_TYPES!r}", name="employment_type_known"),
+        # Migration 0009: the default page order and the substring search, per user.
+        Index("ix_job_listings_user_created", "user_id", text("created_at DESC NULLS LAST"), "id"),
+        Index("ix_job_listings_user_search_trgm", "user_id", "company", "title", postgresql_using="gin",
+              postgresql_ops={"company": "gin_trgm_ops", "title": "gin_trgm_ops"}),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

@@ -3,6 +3,7 @@ and evidence (``assess``).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter
@@ -14,7 +15,7 @@ from services.analysis.local.listing import Listing, required_years
 from services.analysis.local.resume import Resume, quotable, shows
 from services.analysis.local.text import Unit, content_terms, language_of, shorten, stem, term_weight
 from services.analysis.result import MAX_EVIDENCE_CHARS
-from services.analysis.skills import is_soft_skill, normalize_text, tokenize
+from services.analysis.skills import is_soft_skill, normalize_text, skill_category, tokenize
 
 
 _SOFT_FACTOR = 0.5
@@ -161,10 +162,25 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
     credential: when only the summary, a skills list or volunteer work reaches ``met``, or a
     requirement naming several skills (not as alternatives) misses one, it is ``partial``
     (related, not shown). Language and "familiarity with" requirements are exempt: a languages
-    line or a skills list is what shows them. Evidence is a resume sentence, never a heading,
-    a date line, a contact or name line, or a job-title line.
+    line or a skills list is what shows them. A requirement naming only soft skills that the
+    resume does not name is ``partial`` when its words are there. Evidence is a resume
+    sentence, never a heading, a date line, a contact or name line, or a job-title line.
     """
     years = required_years(unit.normalized)
+    if unit.skills and all(skill_category(skill) == "soft" for skill in unit.skills):
+        # "Customer orientation and teamwork" is shown in other words ("resolved guest
+        # complaints"), rarely by the vocabulary's name for it: its words can make it partial.
+        by_name = _assess(unit, years, resume)
+        by_words = _assess(dataclasses.replace(unit, skills=(), implied=frozenset(), skill_terms=frozenset()),
+                           years, resume)
+        if by_name.verdict == "missing" and by_words.verdict != "missing":
+            return Assessment(unit, "partial", by_words.evidence, years)
+        return by_name
+    return _assess(unit, years, resume)
+
+
+def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
+    """Verdict and evidence of ``unit`` (see ``assess``), its skills judged as skills."""
     # Skill words are judged by the skill share; counting them again as keywords would let a
     # bare list of skill names satisfy requirements twice.
     topic_terms = unit.terms - unit.skill_terms if unit.skills else unit.terms

@@ -174,7 +174,8 @@ def content_terms(tokens: Iterable[str], language: str = "en") -> frozenset[str]
     return frozenset(terms)
 
 
-_GENERIC_TERMS = frozenset(stem(word) for word in _GENERIC_WORDS.split())
+# Stemmed both ways: a Spanish unit stems the words it does not map to English ("similar") in Spanish.
+_GENERIC_TERMS = frozenset(stem(word, language) for word in _GENERIC_WORDS.split() for language in ("en", "es"))
 
 
 # 1 and 1/4 are exact binary fractions, so sums of term weights are exact and do not depend on

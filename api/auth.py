@@ -20,6 +20,14 @@ from services.passwords import WeakPassword, check_password_strength
 blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
 
+def login_limits(view):
+    """Both ways to log in (tokens in the body, or a browser session) count against the same
+    limits, per client address and per account: a second endpoint buys no extra guesses."""
+    view = limiter.shared_limit(login_per_account, scope="auth.login", key_func=account_key,
+                                error_message=TOO_MANY_LOGINS)(view)
+    return limiter.shared_limit(login_per_address, scope="auth.login-address", error_message=TOO_MANY_LOGINS)(view)
+
+
 def password_hashing():
     return current_app.extensions["password_hashing"]
 
@@ -55,8 +63,7 @@ def register(data: dict):
 @blp.alt_response(401, description="Wrong email or password")
 @blp.alt_response(429, description="Too many attempts for this account or from this address (Retry-After)")
 @blp.doc(security=[])
-@limiter.limit(login_per_address, error_message=TOO_MANY_LOGINS)
-@limiter.limit(login_per_account, key_func=account_key, error_message=TOO_MANY_LOGINS)
+@login_limits
 def login(data: dict):
     """Log in: returns an access token and a refresh token"""
     tokens = issue_tokens(authenticate(data))
@@ -104,8 +111,7 @@ def logout():
 @blp.alt_response(401, description="Wrong email or password")
 @blp.alt_response(429, description="Too many attempts for this account or from this address (Retry-After)")
 @blp.doc(security=[])
-@limiter.limit(login_per_address, error_message=TOO_MANY_LOGINS)
-@limiter.limit(login_per_account, key_func=account_key, error_message=TOO_MANY_LOGINS)
+@login_limits
 def open_session(data: dict):
     """Sign in a browser: the access token in the body, the refresh token in an HttpOnly cookie.
 

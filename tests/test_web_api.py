@@ -217,3 +217,13 @@ def test_moving_a_card_out_of_the_wishlist_records_when_it_was_sent(client, user
     body = {"status": "interview", "applied_at": "2026-01-05T09:00:00Z"}
     kept = client.patch(f"/api/applications/{given['id']}", json=body, headers=user).json
     assert kept["applied_at"].startswith("2026-01-05T09:00:00")
+
+
+def test_both_ways_to_log_in_share_the_limits(migrated_database):
+    client = _app(LOGIN_RATE_LIMIT_PER_ACCOUNT="3 per minute").test_client()
+    email = f"{uuid.uuid4().hex[:10]}@example.com"
+    wrong = {"email": email, "password": "wrong-password-x"}
+    address = {"REMOTE_ADDR": _random_address()}
+    codes = [client.post(path, json=wrong, environ_base=address).status_code
+             for path in ("/api/auth/login", SESSION, "/api/auth/login", SESSION)]
+    assert codes == [401, 401, 401, 429]

@@ -43,6 +43,7 @@ export class ApiClient {
     this.onSignInNeeded = async () => { throw new ApiError(401, { message: "Please sign in." }); };
     this.onWait = () => () => {};
     this.refreshing = null;
+    this.profileReady = Promise.resolve(null);
   }
 
   get signedIn() { return Boolean(this.accessToken); }
@@ -50,8 +51,8 @@ export class ApiClient {
   async signIn(email, password) {
     const body = await this.request("POST", SESSION, { json: { email, password }, auth: false });
     this.accessToken = body.access_token;
-    this.user = await this.request("GET", "/api/user/profile");
-    return this.user;
+    this.profileReady = this.request("GET", "/api/user/profile").then((user) => { this.user = user; return user; });
+    return this.profileReady;
   }
 
   async register(email, password, displayName) {
@@ -61,12 +62,12 @@ export class ApiClient {
     return this.signIn(email, password);
   }
 
-  /** Restore the session after a reload, from the cookie. */
+  /** Restore the session after a reload, from the cookie. The profile loads alongside the
+   *  first page (`profileReady`), not before it. */
   async resume() {
-    if (!csrfToken()) return null;
-    if (!(await this.refresh())) return null;
-    this.user = await this.request("GET", "/api/user/profile");
-    return this.user;
+    if (!csrfToken() || !(await this.refresh())) return false;
+    this.profileReady = this.request("GET", "/api/user/profile").then((user) => { this.user = user; return user; });
+    return true;
   }
 
   async signOut() {
@@ -75,6 +76,7 @@ export class ApiClient {
     } finally {
       this.accessToken = null;
       this.user = null;
+      this.profileReady = Promise.resolve(null);
     }
   }
 

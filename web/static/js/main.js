@@ -2,7 +2,7 @@
 // session's life cycle (restore after a reload, sign in again in a dialog when it ends).
 import { api } from "./api.js";
 import { h, notify, replace } from "./dom.js";
-import { field, form } from "./ui.js";
+import { field, form, getStatuses } from "./ui.js";
 import { accountPage } from "./pages/account.js";
 import { deadLettersPage } from "./pages/admin.js";
 import { applicationPage } from "./pages/application.js";
@@ -113,8 +113,11 @@ api.onWait = (seconds, message) => {
 window.addEventListener("hashchange", route);
 window.addEventListener("applytrack:signed-in", () => { location.hash = "#/board"; });
 
+getStatuses(); // public: on its way while the session is restored
 (async () => {
-  try { await api.resume(); } catch { /* not signed in */ }
+  try {
+    if (await api.resume()) api.profileReady.then(renderNav, () => {});
+  } catch { /* not signed in */ }
   if (!location.hash) location.hash = api.signedIn ? "#/board" : "#/signin";
   else route();
 })();

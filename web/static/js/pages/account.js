@@ -4,6 +4,7 @@ import { formatDateTime, h, notify, replace } from "../dom.js";
 import { field, form, load } from "../ui.js";
 
 export async function accountPage(container) {
+  await api.profileReady;
   const budget = h("div");
   replace(container, h("h1", {}, "Account"),
     h("p", {}, "Signed in as ", h("strong", {}, api.user?.email || "")),

@@ -5,6 +5,7 @@ import { formatDateTime, h, notify, replace } from "../dom.js";
 import { empty, load } from "../ui.js";
 
 export async function deadLettersPage(container) {
+  await api.profileReady;
   if (api.user?.role !== "admin") {
     replace(container, h("h1", {}, "Dead letters"), h("p", { role: "alert" }, "This page is for administrators."));
     return;

@@ -126,8 +126,7 @@ export async function boardPage(container) {
       h("p", { class: "card-meta" }, application.applied_at ? `Applied ${formatDate(application.applied_at)}` : "Not applied yet",
         application.needs_follow_up ? h("span", { class: "badge badge-warning" }, "Follow up") : null),
       application.tags.length ? h("ul", { class: "tags", "aria-label": "Tags" }, application.tags.map((t) => h("li", {}, t))) : null,
-      field({ label: "Stage", name: "stage", value: application.status, options: statuses.map((s) => [s.slug, s.label]),
-              attrs: { class: "stage-select", onchange: (event) => move(application.id, event.target.value) } }));
+      stageMenu(application, title));
     el.addEventListener("dragstart", (event) => {
       event.dataTransfer.setData("text/plain", application.id);
       event.dataTransfer.effectAllowed = "move";
@@ -136,6 +135,21 @@ export async function boardPage(container) {
     el.addEventListener("dragend", () => el.classList.remove("dragging"));
     el.addEventListener("keydown", (event) => keyboardMove(event, el, application));
     return el;
+  }
+
+  // The card's stage menu holds only its current stage until it is used: 200 cards × 9 stages
+  // of <option> would be most of the board's drawing time.
+  function stageMenu(application, title) {
+    const select = h("select", { class: "stage-select", "aria-label": `Stage of ${title}` },
+      h("option", { value: application.status }, statusLabel(statuses, application.status)));
+    const fill = () => {
+      if (select.options.length > 1) return;
+      replace(select, statuses.map((s) => h("option", { value: s.slug, selected: s.slug === application.status }, s.label)));
+    };
+    select.addEventListener("focus", fill);
+    select.addEventListener("pointerdown", fill);
+    select.addEventListener("change", () => move(application.id, select.value));
+    return h("label", { class: "stage-menu" }, h("span", { "aria-hidden": "true" }, "Stage "), select);
   }
 
   let grabbed = null; // {id, index}

@@ -1,13 +1,15 @@
 """The web app in a real browser (Debian's chromium driven by Playwright) against the whole
 running system: the API under gunicorn as `make run` serves it, the relay and real Celery
 workers, the real database and broker. No request may leave loopback: the page is checked to
-work offline (Swagger UI included). Screenshots of each page go to docs/screenshots/."""
+work offline (Swagger UI included). Screenshots of each page: docs/screenshots/ with
+UPDATE_SCREENSHOTS=1."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
 import socket
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +22,10 @@ from tests.conftest import PASSWORD, REALDATA, make_test_env
 from tests.support import stack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+# Every run takes the screenshots; UPDATE_SCREENSHOTS=1 writes them over the README's ones
+# (otherwise a test run would leave changed images in the working tree each time).
+SCREENSHOTS = (Path(__file__).resolve().parents[1] / "docs" / "screenshots" if os.environ.get("UPDATE_SCREENSHOTS") == "1"
+               else Path(tempfile.gettempdir()) / f"applytrack-screenshots-{os.getpid()}")
 JOB_FILE = REALDATA / "jobs" / "en_servicenow_senior_swe.txt"
 RESUME_FILE = REALDATA / "resumes" / "rm_chromium_single_column.pdf"
 BAD_PDF = REALDATA / "badpdfs" / "pdfminer_rc4_40_user_foo.pdf"  # encrypted

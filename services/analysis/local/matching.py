@@ -210,7 +210,7 @@ def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
     # that narrow a skill down occur anywhere in the resume, the skill is related, not shown.
     narrowing = {term for term in topic_terms if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
     # (Only within one language: an unmapped Spanish word never occurs in an English resume.)
-    same_language = (language_of(unit.tokens) or "en") == (language_of([t for u in resume.units for t in u.tokens]) or "en")
+    same_language = (language_of(unit.tokens) or "en") == (resume.language or "en")
     if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms:
         verdict = "partial"
     # Quote a line of work, education or a credential when one names what is asked about as

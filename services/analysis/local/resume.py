@@ -73,6 +73,7 @@ class Resume:
     copied: int
     stuffed: int
     addressed: int  # units addressed to the screener (prompt injection), ignored
+    language: str  # "en" or "es" by function words, "" when there is no text
 
 
 # Resume headings and the part of the resume they open. What a summary or a skills list claims
@@ -171,6 +172,7 @@ def parse_resume(text: str, listing: Listing) -> Resume:
         copied=copied,
         stuffed=stuffed,
         addressed=addressed,
+        language=language,
     )
 
 

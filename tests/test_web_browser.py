@@ -468,3 +468,72 @@ def test_an_administrator_discards_a_dead_letter(open_page, app, llm_client, aut
     row.get_by_role("button", name="Discard").click()
     admin.get_by_text("No dead letters").wait_for()
     admin.get_by_role("list", name="Dead-letter actions").get_by_text("The key was rotated").wait_for()
+
+
+def test_filters_delete_and_restore_a_listing_in_use_download_and_password(open_page, served, tmp_path):
+    page = open_page()
+    email = f"filters-{uuid.uuid4().hex[:8]}@example.com"
+    sign_up(page, email)
+    api = page.context.request  # seeding through the API, as another client would
+    token = api.post(f"{served}/api/auth/login", data={"email": email, "password": PASSWORD}).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    for company, tags in (("Acme", ["remote"]), ("Globex", [])):
+        job = api.post(f"{served}/api/jobs", data={"company": company, "title": "Engineer"}, headers=auth).json()
+        assert api.post(f"{served}/api/applications", data={"job_id": job["id"], "status": "applied", "tags": tags},
+                        headers=auth).status == 201
+    page.reload()
+    expect(page.locator(".card")).to_have_count(2)
+
+    def apply(**values):
+        for label, value in values.items():
+            field = page.get_by_role("search").get_by_label(label, exact=True)
+            field.set_checked(value) if isinstance(value, bool) else field.fill(value)
+        page.get_by_role("button", name="Apply filters").click()
+
+    apply(Search="Globex")
+    expect(page.locator(".card")).to_have_count(1)
+    expect(page.locator(".card")).to_contain_text("Globex")
+    apply(Search="", Tag="remote")
+    expect(page.locator(".card")).to_have_count(1)
+    expect(page.locator(".card")).to_contain_text("Acme")
+
+    # Delete, find it among the deleted, restore it.
+    page.get_by_role("link", name="Acme — Engineer").click()
+    page.get_by_role("button", name="Delete application").click()
+    page.get_by_role("heading", name="Board").wait_for()
+    apply(Tag="", **{"Deleted applications": True})
+    page.get_by_role("button", name="Restore").click()
+    page.get_by_text("No deleted applications.").wait_for()
+    apply(**{"Deleted applications": False})
+    expect(page.locator(".card")).to_have_count(2)
+
+    # A listing in use: the API's 409, explained.
+    nav(page, "Listings")
+    page.get_by_role("link", name="Acme — Engineer").click()
+    page.get_by_role("button", name="Delete listing").click()
+    expect(page.get_by_role("alert")).to_contain_text("cannot be deleted while applications use it")
+
+    # The original file of a resume comes back as uploaded.
+    original = tmp_path / "cv.txt"
+    original.write_text("Jane Doe\nPython developer\n")
+    nav(page, "Resumes")
+    page.locator("#resume-file").set_input_files(str(original))
+    page.wait_for_url("**/#/resumes/*")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the original").click()
+    assert Path(download.value.path()).read_bytes() == original.read_bytes()
+
+    # A password change keeps this session and refuses the old password at the next sign-in.
+    nav(page, "Account")
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill("another-long-passphrase")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Password changed").wait_for()
+    nav(page, "Board")
+    expect(page.locator(".card")).to_have_count(2)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wrong email or password")
+    assert not page.errors, page.errors

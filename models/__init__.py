@@ -46,7 +46,8 @@ def lock_row(model: type, row_id, *, key_share: bool = False):
 
 from models.user import User, AuthSession  # noqa: E402
 from models.job_listing import JobListing, EmploymentType  # noqa: E402
-from models.application import Application, ApplicationStatus, StatusChange  # noqa: E402
+from models.application import (Application, ApplicationStageStats, ApplicationStatus, ApplicationWeekCount,  # noqa: E402
+                                StatusChange)
 from models.resume import Resume, ExtractionStatus  # noqa: E402
 from models.background_job import (BackgroundJob, BulkRun, DeadLetterAction, JobFailure, JobKind, JobRescue,  # noqa: E402
                                    JobState, Lane)
@@ -65,6 +66,8 @@ __all__ = [
     "Application",
     "ApplicationStatus",
     "StatusChange",
+    "ApplicationStageStats",
+    "ApplicationWeekCount",
     "Resume",
     "ExtractionStatus",
     "BackgroundJob",

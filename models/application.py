@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -98,3 +99,33 @@ class StatusChange(db.Model):
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     application: Mapped[Application] = relationship()
+
+
+class ApplicationStageStats(db.Model):
+    """Per user and stage: live applications in it and the stints spent in it (closed: count and
+    seconds; still open: count and the sum of their starts, epoch seconds). Written only by the
+    triggers of migration 0010, which keep it exact; read by GET /api/applications/stats."""
+
+    __tablename__ = "application_stage_stats"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[str] = mapped_column(String(32), ForeignKey("application_statuses.slug"), primary_key=True)
+    applications: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    closed_stints: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    closed_seconds: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default="0")
+    open_stints: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    open_since: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default="0")
+
+
+class ApplicationWeekCount(db.Model):
+    """Per user and ISO week (UTC): live applications sent that week (triggers, migration 0010)."""
+
+    __tablename__ = "application_week_counts"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    week_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    applications: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")

@@ -61,7 +61,9 @@ class ConfirmedBatchPublisher:
     way once. Each new connection also declares the whole topology before publishing.
     """
 
-    def __init__(self, celery: Celery, *, confirm_timeout: float = 10.0) -> None:
+    # Also how long a batch's rows stay locked when the broker goes silent mid-publish; a quorum
+    # queue's leader failover pauses confirms for under half a second.
+    def __init__(self, celery: Celery, *, confirm_timeout: float = 5.0) -> None:
         self.celery = celery
         self.confirm_timeout = confirm_timeout
         self._connection = None
@@ -95,6 +97,20 @@ class ConfirmedBatchPublisher:
             except Exception:
                 pass
         self._connection = self._producer = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._producer is not None
+
+    def open(self) -> None:
+        """Connect (if not connected) before the caller locks the rows it will publish: while
+        no node answers, the connection attempt holds no job row (a user's delete of a resume
+        waits on its jobs' rows)."""
+        try:
+            self._open()
+        except Exception:
+            self.close()
+            raise
 
     def _open(self) -> _CountingProducer:
         if self._producer is None:
@@ -197,6 +213,12 @@ def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
     waiting. The rows are marked published only once the broker has confirmed the whole batch;
     after a failure they stay in the outbox and go again.
     """
+    if not getattr(publish, "is_open", True):
+        if not (_any_waiting(Lane.INTERACTIVE.value) or _any_waiting(Lane.BULK.value)):
+            db.session.rollback()
+            return 0
+        db.session.rollback()
+        publish.open()  # before any row is locked; raises while no broker node answers
     jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
     room = batch_size - len(jobs)
     if room > 0 and _any_waiting(Lane.BULK.value):

@@ -7,20 +7,28 @@ second, so the test needs no cluster: the cluster itself is proven in tests/test
 """
 from __future__ import annotations
 
+import socket
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from sqlalchemy import text
 
 from api import create_app
-from models import BackgroundJob
+from bench.chaos import system_env
+from models import BackgroundJob, db
 from services import broker
+from services.database_admin import ensure_database
 from services.dead_letters import DeadLetterQueue
-from services.outbox import ConfirmedBatchPublisher
+from services.outbox import ConfirmedBatchPublisher, publish_pending
 from tests.conftest import TEST_BROKER_URL, make_test_env
 from tests.support import stack
+from tests.support.scenes import Scene, drop_database
 from tests.test_operations import admin  # noqa: F401 (a fixture)
 
 DEAD_NODE = f"amqp://guest:guest@127.0.0.1:1/{stack.TEST_VHOST}"
+PRIVATE_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/applytrack_silent_broker_test"
 
 
 @pytest.fixture
@@ -75,3 +83,48 @@ def test_metrics_and_the_queue_listing_come_from_the_first_management_api_that_a
     assert f'applytrack_queue_leader{{node="{analysis["leader"]}",queue="applytrack.analysis"}} 1.0' in text
     assert 'applytrack_broker_cluster_nodes{running="true"} 1.0' in text
     assert "applytrack_broker_partitioned_nodes 0.0" in text
+
+
+def test_the_relay_locks_no_job_row_while_it_waits_for_a_silent_broker(tmp_path):
+    """A broker node cut off the network accepts no connection and refuses none: connecting waits
+    for the timeout. The relay used to lock its batch's rows first, and a user deleting a resume
+    (which cancels its jobs, row by row) waited as long. It connects first now."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the handshake is never answered
+    port = silent.getsockname()[1]
+    env = {**system_env(PRIVATE_DATABASE_URL, f"amqp://guest:guest@127.0.0.1:{port}/{stack.TEST_VHOST}",
+                        "http://127.0.0.1:1/v1", tmp_path / "storage"), "LOG_LEVEL": "WARNING"}
+    drop_database(PRIVATE_DATABASE_URL)
+    ensure_database(PRIVATE_DATABASE_URL)
+    scene = Scene(env)
+    try:
+        scene.migrate()
+        job_id = uuid.uuid4()
+        with scene.app.app_context():
+            db.session.add(BackgroundJob(id=job_id, kind="analysis", subject_id=uuid.uuid4(), state="queued"))
+            db.session.commit()
+        publisher = ConfirmedBatchPublisher(scene.app.extensions["celery"], confirm_timeout=3)
+
+        def relay_once():
+            with scene.app.app_context():
+                try:
+                    return publish_pending(publisher)
+                finally:
+                    db.session.remove()
+
+        with ThreadPoolExecutor(1) as pool:
+            attempt = pool.submit(relay_once)
+            time.sleep(1)  # the relay is waiting for the silent node now
+            assert not attempt.done()
+            with scene.engine.connect() as connection:  # what a delete's UPDATE of the row needs
+                connection.execute(text("SET lock_timeout = '200ms'"))
+                connection.execute(text("SELECT 1 FROM background_jobs WHERE id = :id FOR UPDATE"), {"id": job_id})
+            with pytest.raises(Exception):
+                attempt.result(15)
+    finally:
+        silent.close()
+        scene.engine.dispose()
+        with scene.app.app_context():
+            db.engine.dispose()
+        drop_database(PRIVATE_DATABASE_URL)

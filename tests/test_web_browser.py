@@ -106,6 +106,9 @@ def open_page(browser, served):
         page.errors = []
         page.dialogs = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
+        # The app itself must never trip its own CSP (a refused style or script would show here).
+        page.on("console", lambda message: "Content Security Policy" in message.text
+                and page.errors.append(message.text))
         page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
         contexts.append(context)
         return page
@@ -381,8 +384,13 @@ def test_board_with_200_applications_loads_in_under_a_second(open_page, served):
     timings = []
     for _ in range(3):
         page.reload()
-        expect(page.locator(".card")).to_have_count(200, timeout=10_000)  # (the CSP refuses wait_for_function's eval)
-        timings.append(page.evaluate("performance.now()"))
+        # Checked on every animation frame in the page (expect() polls at up to 1 s intervals;
+        # wait_for_function's eval is refused by the CSP): the first frame with 200 cards.
+        timings.append(page.evaluate("""() => new Promise((resolve) => {
+            const check = () => document.querySelectorAll('.card').length === 200
+                ? resolve(performance.now()) : requestAnimationFrame(check);
+            check();
+        })"""))
     transferred = page.evaluate("""() => performance.getEntriesByType('navigation').concat(
         performance.getEntriesByType('resource')).reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)""")
     print(f"\nboard with 200 applications: {', '.join(f'{t:.0f}' for t in timings)} ms from navigation start; "

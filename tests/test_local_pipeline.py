@@ -220,3 +220,32 @@ def test_wording_reports_counts_and_gaps() -> None:
     text = summary_text(60, listing, skills, assessments, resume)
     assert text.startswith("Good match (60/100) for Senior Accountant.") and "requirements" in text
     assert any("Proven experience managing budgets" in note for note in gaps(skills, assessments, resume))
+
+
+CAREER_CHANGER = """Sam Example
+Junior Accountant
+
+EXPERIENCE
+Junior Accountant, Lakeside Books
+2022 - 2023
+- Reconciled bank accounts and prepared journal entries in QuickBooks
+
+Registered Nurse, St. Anne Hospital
+2015 - 2022
+- Cared for up to 6 post-operative patients per shift
+
+VOLUNTEER
+Treasurer, Chess Club
+2010 - 2023
+- Kept the club's accounting books
+"""
+
+
+def test_years_are_counted_in_the_requirement_s_subject() -> None:
+    listing = parse_listing("Requirements:\n- 3+ years of accounting experience\n- 5+ years of nursing experience\n", "")
+    resume = parse_resume(CAREER_CHANGER, listing)
+    assert [(role.start, role.end) for role in resume.roles] == [(2022, 2023), (2015, 2022)]
+    assert resume.years == 8  # 2015 - 2023 in all; the volunteer years are not employment
+    verdicts = {unit.text: assess(unit, resume).verdict for unit in requirement_units(listing)}
+    # One year of accounting (not eight) against three: related, not shown.
+    assert verdicts == {"3+ years of accounting experience": "partial", "5+ years of nursing experience": "met"}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from services.analysis.local.listing import Listing, required_years
-from services.analysis.local.resume import Resume, quotable, shows
+from services.analysis.local.resume import Resume, quotable, shows, years_in
 from services.analysis.local.text import Unit, content_terms, language_of, shorten, stem, term_weight
 from services.analysis.result import MAX_EVIDENCE_CHARS
 from services.analysis.skills import is_soft_skill, normalize_text, skill_category, tokenize
@@ -194,6 +194,8 @@ def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
     coverage, best_text, best_score = _coverage(unit, topic_terms, years, usable, resume, resume.terms,
                                                 lambda skill: skill_credit(skill, resume))
     verdict = "met" if coverage >= _MET else "partial" if coverage >= _PARTIAL else "missing"
+    # Too few years in all is missing; enough in all but not shown in the subject, with the
+    # subject's skill claimed, is related (the rule below).
     short_of_years = years is not None and resume.years < 0.6 * years
     if verdict == "missing" and not short_of_years and any(
         skill_credit(skill, resume) > 0 for skill in unit.skills if not is_soft_skill(skill)
@@ -255,10 +257,21 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
     else:
         coverage = keyword_share
     if years is not None:
-        years_value = 1.0 if resume.years >= years else 0.5 if resume.years >= 0.6 * years else 0.0
+        have = _years_of(unit, topic_terms, resume)
+        years_value = 1.0 if have >= years else 0.5 if have >= 0.6 * years else 0.0
         # "3 years (Preferred)" is about years only; "5 years of Java" is about both.
         coverage = min(years_value, coverage) if substantive or unit.skills else years_value
     return coverage, best_text, best_score
+
+
+def _years_of(unit: Unit, topic_terms: frozenset[str], resume: Resume) -> int:
+    """The resume's years in what the requirement names ("5+ years of accounting"): see
+    ``years_in``; its total years when the requirement names nothing beyond filler words or the
+    resume has no dated jobs."""
+    subject = frozenset(term for term in topic_terms | unit.skill_terms
+                        if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term))
+    found = years_in(subject, frozenset(unit.skills), resume) if subject else None
+    return resume.years if found is None else found[0]
 
 
 _EXEMPT_FROM_SHOWING_RE = re.compile(

@@ -74,6 +74,9 @@ class Resume:
     stuffed: int
     addressed: int  # units addressed to the screener (prompt injection), ignored
     language: str  # "en" or "es" by function words, "" when there is no text
+    stated_years: int  # the largest "N years of experience" the resume states, 0 if none
+    stated_years_text: str | None  # the sentence stating it
+    roles: tuple[Role, ...]  # dated jobs of the work sections
 
 
 # Resume headings and the part of the resume they open. What a summary or a skills list claims
@@ -155,7 +158,9 @@ def parse_resume(text: str, listing: Listing) -> Resume:
         named.add("english")
     elif language == "es" and len(all_tokens) >= 30:
         named.add("spanish")
-    years, evidence = resume_years([unit for unit in units if unit.section not in ("volunteer", "education")])
+    employment = [unit for unit in units if unit.section not in ("volunteer", "education")]
+    years, evidence = resume_years(employment)
+    stated, stated_text = _stated_years(employment)
     listed_only, list_credit = _list_credit(units, named, listing)
     return Resume(
         units=tuple(units),
@@ -173,6 +178,9 @@ def parse_resume(text: str, listing: Listing) -> Resume:
         stuffed=stuffed,
         addressed=addressed,
         language=language,
+        stated_years=stated,
+        stated_years_text=stated_text,
+        roles=work_roles(units),
     )
 
 
@@ -327,16 +335,79 @@ _EDUCATION_RE = re.compile(
 )
 
 
-def resume_years(units: Sequence[Unit]) -> tuple[int, str | None]:
-    """Years of experience: the larger of a stated "N years of experience" and the span of
-    non-education date ranges. "Present" is the latest year the resume mentions, so the
-    result does not depend on today's date."""
+@dataclass(frozen=True)
+class Role:
+    """A dated job: its years, and the terms and skills (with what they imply) of its title,
+    company and bullets."""
+
+    start: int
+    end: int
+    terms: frozenset[str]
+    skills: frozenset[str]
+
+
+def work_roles(units: Sequence[Unit]) -> tuple[Role, ...]:
+    """The jobs of the work sections. A job is a group of header lines (title, company, dates:
+    lines that say no sentence) holding a date range, with the lines after it up to the next
+    group; "Present" is the latest year the resume mentions."""
+    latest = max((int(y) for unit in units for y in _ANY_YEAR_RE.findall(unit.normalized)), default=0)
+    blocks: list[tuple[list[Unit], list[Unit]]] = []  # (header lines, body lines)
+    for unit in units:
+        if unit.section != "work":
+            continue
+        header = _job_line(unit) or bool(_YEAR_RANGE_RE.search(unit.normalized))
+        if header and (not blocks or blocks[-1][1]):
+            blocks.append(([unit], []))
+        elif header:
+            blocks[-1][0].append(unit)
+        elif blocks:
+            blocks[-1][1].append(unit)
+    roles = []
+    for header, body in blocks:
+        spans = [(int(m.group(1)), int(m.group(2)) if m.group(2) else latest)
+                 for line in header for m in _YEAR_RANGE_RE.finditer(line.normalized)]
+        spans = [(start, end) for start, end in spans if end >= start]
+        if spans:
+            lines = (*header, *body)
+            roles.append(Role(min(start for start, _ in spans), max(end for _, end in spans),
+                              frozenset().union(*(line.terms for line in lines)),
+                              frozenset().union(*(line.implied for line in lines))))
+    return tuple(roles)
+
+
+def years_in(subject: frozenset[str], skills: frozenset[str], resume: Resume) -> tuple[int, str | None] | None:
+    """Years of experience in a subject (stemmed terms, skills): the years covered by the jobs
+    that mention it (PyTorch work is Python work), or a stated "N years of experience" sentence
+    that mentions it, whichever is larger; None when the resume has no dated jobs to tell
+    (then only the total is known)."""
+    if not resume.roles:
+        return None
+    covered: set[int] = set()
+    for role in resume.roles:
+        if role.terms & subject or role.skills & skills:
+            covered.update(range(role.start, role.end))
+    stated_text = resume.stated_years_text
+    stated = resume.stated_years if stated_text and subject & make_unit(stated_text).terms else 0
+    if stated >= len(covered):
+        return stated, stated_text
+    return len(covered), None
+
+
+def _stated_years(units: Sequence[Unit]) -> tuple[int, str | None]:
     stated, stated_text = 0, None
     for unit in units:
         for match in _STATED_YEARS_RE.finditer(unit.normalized):
             value = int(match.group(1))
             if value <= 50 and value > stated:
                 stated, stated_text = value, unit.text
+    return stated, stated_text
+
+
+def resume_years(units: Sequence[Unit]) -> tuple[int, str | None]:
+    """Years of experience: the larger of a stated "N years of experience" and the span of
+    non-education date ranges. "Present" is the latest year the resume mentions, so the
+    result does not depend on today's date."""
+    stated, stated_text = _stated_years(units)
     years_seen = [int(y) for unit in units for y in _ANY_YEAR_RE.findall(unit.normalized)]
     latest = max(years_seen, default=0)
     earliest_start, start_text = None, None

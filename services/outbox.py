@@ -219,13 +219,17 @@ def publish_pending(publish: BatchPublish, *, batch_size: int = 200,
             return 0
         db.session.rollback()
         publish.open()  # before any row is locked; raises while no broker node answers
-    jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
-    room = batch_size - len(jobs)
-    if room > 0 and _any_waiting(Lane.BULK.value):
-        # Only now ask the broker; and load no more bulk rows than it can take (while a bulk
-        # run waits on a full queue, every batch would otherwise lock and drop ~100 rows).
+    # Ask the broker how much bulk work it can take only when bulk jobs wait, and before any
+    # row is locked; then load no more bulk rows than that (while a bulk run waits on a full
+    # queue, every batch would otherwise lock and drop ~100 rows).
+    bulk_room = 0
+    if _any_waiting(Lane.BULK.value):
         allowance = bulk_allowance()
-        jobs += _waiting(Lane.BULK.value, room if allowance is None else min(room, allowance))
+        bulk_room = batch_size if allowance is None else allowance
+    jobs = _waiting(Lane.INTERACTIVE.value, batch_size)
+    room = min(batch_size - len(jobs), bulk_room)
+    if room > 0:
+        jobs += _waiting(Lane.BULK.value, room)
     if not jobs:
         db.session.rollback()
         return 0

@@ -159,6 +159,7 @@ beat_schedule = {
         ("purge_expired_sessions", "SCHEDULE_PURGE_SESSIONS_SECONDS", 3600),
         ("remove_orphan_files", "SCHEDULE_ORPHAN_FILES_SECONDS", 3600),
         ("flag_follow_ups", "SCHEDULE_FOLLOW_UPS_SECONDS", 3600),
+        ("apply_retention", "SCHEDULE_RETENTION_SECONDS", 3600),
     )
 }
 

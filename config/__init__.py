@@ -82,6 +82,16 @@ BULK_QUEUE_TARGET           int       100 — the relay keeps at most this many 
                                       the broker; the rest wait in the outbox
 FOLLOW_UP_DAYS              int       14 — open applications with no stage change for this long
                                       are flagged needs_follow_up (periodic task)
+RETENTION_FINISHED_JOBS_DAYS int      30 — finished jobs (not analyses') and failure records of
+                                      finished jobs are removed after this (services/retention.py)
+RETENTION_SUPERSEDED_ANALYSES_DAYS int 90 — an analysis with a newer one of the same resume and
+                                      listing is removed this long after it was made (the latest,
+                                      and the latest successful, always stay)
+RETENTION_DEAD_LETTER_ACTIONS_DAYS int 365 — the operators' replay/discard log, and discarded
+                                      dead jobs (dead jobs not discarded always stay)
+RETENTION_IDEMPOTENCY_KEY_HOURS int   48 — how long an Idempotency-Key answers a retried POST
+RETENTION_BATCH             int       5000 rows deleted per transaction
+RETENTION_MAX_BATCHES       int       20 batches per kind of row per run (a backlog drains over runs)
 ANALYZER                    choice    auto | local | llm — auto uses the LLM when LLM_API_KEY
                                       or LLM_BASE_URL is set, else the built-in local analyzer
 LLM_BASE_URL                url       (OpenAI) — e.g. https://openrouter.ai/api/v1,
@@ -260,6 +270,12 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "BULK_QUEUE_TARGET": _env_int(env, "BULK_QUEUE_TARGET", 100, minimum=1),
         "BACKLOG_CACHE_SECONDS": _env_float(env, "BACKLOG_CACHE_SECONDS", 2.0, minimum=0.0),
         "FOLLOW_UP_DAYS": _env_int(env, "FOLLOW_UP_DAYS", 14, minimum=1),
+        "RETENTION_FINISHED_JOBS_DAYS": _env_int(env, "RETENTION_FINISHED_JOBS_DAYS", 30, minimum=1),
+        "RETENTION_SUPERSEDED_ANALYSES_DAYS": _env_int(env, "RETENTION_SUPERSEDED_ANALYSES_DAYS", 90, minimum=1),
+        "RETENTION_DEAD_LETTER_ACTIONS_DAYS": _env_int(env, "RETENTION_DEAD_LETTER_ACTIONS_DAYS", 365, minimum=1),
+        "RETENTION_IDEMPOTENCY_KEY_HOURS": _env_int(env, "RETENTION_IDEMPOTENCY_KEY_HOURS", 48, minimum=1),
+        "RETENTION_BATCH": _env_int(env, "RETENTION_BATCH", 5000, minimum=1),
+        "RETENTION_MAX_BATCHES": _env_int(env, "RETENTION_MAX_BATCHES", 20, minimum=1),
         "ANALYZER": _env_choice(env, "ANALYZER", "auto", ("auto", "local", "llm")),
         "LLM_BASE_URL": _env_str(env, "LLM_BASE_URL", ""),
         "LLM_API_KEY": _env_str(env, "LLM_API_KEY", ""),

@@ -26,6 +26,7 @@ class Analysis(UUIDPrimaryKey, Timestamps, db.Model):
         CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="score_in_range"),
         Index("ix_analyses_pair", "resume_id", "job_listing_id", "created_at"),
         Index("ix_analyses_input", "user_id", "input_hash", "created_at"),
+        Index("ix_analyses_created_at", "created_at"),  # the retention sweep (migration 0011)
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -70,7 +71,11 @@ class IdempotencyKey(db.Model):
     """An ``Idempotency-Key`` a client sent with a POST, and the analysis it produced."""
 
     __tablename__ = "idempotency_keys"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),
+        Index("ix_idempotency_keys_created_at", "created_at"),  # migration 0011: retention
+        Index("ix_idempotency_keys_analysis_id", "analysis_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(

@@ -82,6 +82,15 @@ class BackgroundJob(UUIDPrimaryKey, Timestamps, db.Model):
         Index("ix_background_jobs_user_state", "user_id", "state"),
         # The safety-net sweep's scan (services/maintenance.rescue_stranded_jobs).
         Index("ix_background_jobs_waiting", "updated_at", postgresql_where=text("state = 'waiting'")),
+        # Migration 0011: the retention sweep's, the dead-letter listing's and the stuck-jobs
+        # sweep's scans read only the rows in their state, never the finished history.
+        Index("ix_background_jobs_finished", "finished_at",
+              postgresql_where=text("state IN ('succeeded', 'failed', 'cancelled') AND kind <> 'analysis'")),
+        Index("ix_background_jobs_discarded", "discarded_at",
+              postgresql_where=text("state = 'dead' AND discarded_at IS NOT NULL")),
+        Index("ix_background_jobs_dead", "finished_at", "id",
+              postgresql_where=text("state = 'dead' AND discarded_at IS NULL")),
+        Index("ix_background_jobs_running", "started_at", postgresql_where=text("state = 'running'")),
     )
 
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
@@ -149,7 +158,8 @@ class JobFailure(db.Model):
     error_class: Mapped[str] = mapped_column(String(200), nullable=False)
     message: Mapped[str] = mapped_column(Text, nullable=False)
     transient: Mapped[bool] = mapped_column(nullable=False)
-    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow,
+                                                index=True)
 
     job: Mapped[BackgroundJob] = relationship(back_populates="failures")
 

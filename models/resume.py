@@ -43,7 +43,7 @@ class Resume(UUIDPrimaryKey, Timestamps, db.Model):
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
 
     extraction_status: Mapped[str] = mapped_column(String(16), nullable=False, default=ExtractionStatus.QUEUED.value)
-    extraction_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    extraction_job_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     failure_reason: Mapped[str | None] = mapped_column(String(32))
     failure_message: Mapped[str | None] = mapped_column(String(500))
     text: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from models.mixins import utcnow
 from services import dead_letters, jobs, resumes, waiting
 from services.backpressure import bulk_allowance
 from services.outbox import ConfirmedBatchPublisher, publish_pending
+from services.retention import apply_retention
 
 log = logging.getLogger(__name__)
 
@@ -179,4 +180,5 @@ TASKS = {
     "purge_expired_sessions": purge_expired_sessions,
     "remove_orphan_files": remove_orphan_files,
     "flag_follow_ups": flag_follow_ups,
+    "apply_retention": apply_retention,
 }

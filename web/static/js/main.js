@@ -86,7 +86,9 @@ api.onSignInNeeded = () => {
         ],
         submitLabel: "Sign in",
         onSubmit: async (values) => {
+          const previous = api.user?.id;
           await api.signIn(values.email, values.password);
+          if (previous && api.user.id !== previous) { location.replace("/#/board"); location.reload(); return; }
           dialog.close();
           dialog.remove();
           reauth = null;

@@ -113,7 +113,7 @@ export async function load(container, build, text) {
 
 let statuses = null;
 export async function getStatuses() {
-  statuses ||= api.request("GET", "/api/statuses", { auth: false });
+  statuses ||= api.request("GET", "/api/statuses", { auth: false }).catch((error) => { statuses = null; throw error; });
   return statuses;
 }
 

@@ -343,11 +343,15 @@ class RabbitCluster:
                 raise RuntimeError(f"the cluster did not form: running {sorted(self.running_nodes(via))}")
             time.sleep(1)
 
-    def stop(self) -> None:
-        """Stop every node this directory started (cleanly, SIGKILL on a timeout) and its epmds."""
+    def stop(self, *, clean: bool = True) -> None:
+        """Stop every node this directory started (cleanly, SIGKILL on a timeout; at once if not
+        ``clean``: a throwaway cluster's data need not be saved) and its epmds."""
         for node in reversed(self.nodes):
             try:
-                self.stop_node(node, timeout=30)
+                if clean:
+                    self.stop_node(node, timeout=30)
+                else:
+                    self.kill_node(node)
             except Exception as exc:  # keep stopping the others
                 print(f"rabbitmq-cluster: could not stop {node.name} cleanly ({exc}); killing it", file=sys.stderr)
                 self._kill(node.short, signal.SIGKILL)
@@ -357,9 +361,9 @@ class RabbitCluster:
             self._wait_gone(name, 5)
             pid_file.unlink(missing_ok=True)
 
-    def destroy(self) -> None:
+    def destroy(self, *, clean: bool = True) -> None:
         try:
-            self.stop()
+            self.stop(clean=clean)
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 

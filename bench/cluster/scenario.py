@@ -63,7 +63,7 @@ class Profile:
 PROFILES = {
     "full": Profile(users=6, before=12, after=15, worker_cut=40, api_cut=30, partition=30, node_down=15,
                     drain_timeout=300, llm_latency=0.25),
-    "short": Profile(users=4, before=8, after=8, worker_cut=35, api_cut=30, partition=20, node_down=8,
+    "short": Profile(users=4, before=5, after=5, worker_cut=32, api_cut=30, partition=20, node_down=5,
                      drain_timeout=150, llm_latency=0.25),
 }
 
@@ -198,6 +198,21 @@ class Row:
     problems: list[str] = field(default_factory=list)
 
 
+def remove_stale_runs(prefix: str, *, keep: Path, out=print) -> None:
+    """What a run of this prefix killed before its ``finally`` left behind (its namespaces are
+    removed by Hosts.create): its PostgreSQL, stopped, and its directory."""
+    for base in Path(tempfile.gettempdir()).glob("applytrack-cluster-*"):
+        marker = base / "hosts-prefix"
+        if base == keep or not marker.exists() or marker.read_text() != prefix:
+            continue
+        data = base / "postgres" / "data"
+        if (data / "postmaster.pid").exists():
+            chaos.sh("runuser", "-u", "postgres", "--", str(BridgePostgres.binaries() / "pg_ctl"), "-D", str(data),
+                     "-m", "immediate", "-w", "stop", check=False, cwd="/tmp")
+        shutil.rmtree(base, ignore_errors=True)
+        out(f"cluster: removed what an interrupted run left in {base}")
+
+
 class Stack:
     """Everything the scenario runs on, up in ``__enter__`` and all removed in ``__exit__`` (pass or
     fail): the hosts, PostgreSQL on the bridge, the three nodes, the test LLM, a fresh database
@@ -219,14 +234,16 @@ class Stack:
             base = Path(tempfile.mkdtemp(prefix="applytrack-cluster-"))
             base.chmod(0o755)
             cleanup.callback(shutil.rmtree, base, ignore_errors=True)
+            (base / "hosts-prefix").write_text(self.prefix)
             self.hosts = Hosts(list(HOST_NAMES), prefix=self.prefix, subnet=self.subnet)
             cleanup.callback(self.hosts.destroy)
-            self.hosts.create()
+            self.hosts.create()  # holds the prefix's lock: no live run of this prefix is left to disturb
+            remove_stale_runs(self.prefix, keep=base, out=self.out)
             self.postgres = BridgePostgres(base, self.pg_port, self.hosts.gateway, self.hosts.subnet)
             cleanup.callback(self.postgres.destroy)
             self.postgres.create()
             self.cluster = RabbitCluster(base / "rabbitmq", broker_nodes(self.hosts), epmd_port=EPMD_PORT, out=self.out)
-            cleanup.callback(self.cluster.destroy)
+            cleanup.callback(self.cluster.destroy, clean=False)
             self.cluster.start()
             self.llm = FakeLLM(host=self.hosts.gateway, latency=self.llm_latency)
             self.llm.server.handle_error = lambda *_args: None  # cut-off workers reset their calls
@@ -236,14 +253,15 @@ class Stack:
             self.env = runner.workload_env(self.backend, runner.Options(analyzer="llm"), self.llm.base_url,
                                            base / "storage")
             self.env.update(RABBITMQ_MANAGEMENT_URL=self.cluster.management_url, **self.env_overrides)
-            shutil.rmtree(LOG_DIR, ignore_errors=True)
-            LOG_DIR.mkdir(parents=True)
+            log_dir = LOG_DIR / self.prefix  # a test run beside a `make chaos` keeps its own
+            shutil.rmtree(log_dir, ignore_errors=True)
+            log_dir.mkdir(parents=True)
             self.engine = runner.prepare(self.backend, self.env)
             cleanup.callback(self.engine.dispose)
-            self.deployment = Deployment(self.hosts, self.env, LOG_DIR)
+            self.deployment = Deployment(self.hosts, self.env, log_dir)
             cleanup.callback(self.deployment.stop)
             self.deployment.start()
-            self.out(f"cluster: up on {len(HOST_NAMES)} hosts (logs in {LOG_DIR}); BROKER_URL={self.cluster.broker_url}")
+            self.out(f"cluster: up on {len(HOST_NAMES)} hosts (logs in {log_dir}); BROKER_URL={self.cluster.broker_url}")
         except BaseException:
             self._cleanup.__exit__(None, None, None)
             raise

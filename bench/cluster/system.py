@@ -14,7 +14,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import requests
 
 from bench import chaos
 from bench.cluster.hosts import Hosts
@@ -32,6 +31,10 @@ API_PORT = 5000
 
 class BridgePostgres(chaos.DisposablePostgres):
     """bench.chaos's throwaway PostgreSQL, also listening on the bridge so every host reaches it."""
+
+    @staticmethod
+    def binaries() -> Path:
+        return sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[-3]))[-1].parent
 
     def __init__(self, base: Path, port: int, address: str, subnet: str) -> None:
         super().__init__(base, port)
@@ -97,13 +100,12 @@ class ClusterBackend(Backend):
 
 def _on_host(process: stack.ManagedProcess, hosts: Hosts, host: str) -> stack.ManagedProcess:
     process.argv = [*hosts.prefix_argv(host), *process.argv]
-    process.host = host
     return process
 
 
-class Deployment:
+class Deployment(chaos.System):
     """The app's processes on their hosts, started like `make run` starts them (bench.chaos.System's
-    commands), each in its host's namespace."""
+    commands, and its start, wait and stop), each in its host's namespace."""
 
     def __init__(self, hosts: Hosts, env: dict, log_dir: Path, *, analysis_concurrency: int = 8) -> None:
         self.hosts = hosts
@@ -133,33 +135,8 @@ class Deployment:
     def processes(self) -> list[stack.ManagedProcess]:
         return [self.api, self.relay, self.beat, *(p for procs in self.workers.values() for p in procs)]
 
-    def start(self) -> None:
-        for process in self.processes:
-            process.start(timeout=90)
-        self.wait_for_api()
-
     def ensure_running(self) -> list[str]:
         """Restart whatever died; returns the names of those restarted."""
         restarted = [process.name for process in self.processes if not process.alive]
-        for process in self.processes:
-            if not process.alive:
-                process.start(timeout=90)
-        self.wait_for_api()
+        super().ensure_running()
         return restarted
-
-    def wait_for_api(self, timeout: float = 60) -> None:
-        def up() -> bool:
-            try:
-                return requests.get(f"{self.base_url}/api/health", timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-
-        stack.wait_until(up, timeout=timeout, interval=0.2, what="the API")
-
-    def stop(self) -> None:
-        for process in reversed(self.processes):
-            try:
-                process.stop(timeout=20)
-            except Exception as exc:  # keep stopping the others
-                print(f"could not stop {process.name}: {exc}")
-

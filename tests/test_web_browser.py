@@ -531,6 +531,17 @@ def test_filters_delete_and_restore_a_listing_in_use_download_and_password(open_
         page.get_by_role("button", name="Download the original").click()
     assert Path(download.value.path()).read_bytes() == original.read_bytes()
 
+    # A file dropped on the upload area is uploaded too.
+    nav(page, "Resumes")
+    dropped = page.evaluate_handle("""() => {
+        const data = new DataTransfer();
+        data.items.add(new File(["Sam Roe\\nGo and Rust developer\\n"], "dropped.txt", { type: "text/plain" }));
+        return data;
+    }""")
+    page.locator(".drop-zone").dispatch_event("drop", {"dataTransfer": dropped})
+    page.get_by_role("heading", name="dropped").wait_for()
+    page.locator(".extraction-status", has_text="Text extracted").wait_for()
+
     # A password change keeps this session and refuses the old password at the next sign-in.
     nav(page, "Account")
     page.get_by_label("Current password").fill(PASSWORD)

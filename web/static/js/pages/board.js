@@ -33,7 +33,11 @@ export async function boardPage(container) {
 
   replace(container,
     h("div", { class: "page-head" }, h("h1", {}, "Board"), addButton),
-    addArea, filterForm, live, boardArea);
+    addArea,
+    // Folded at phone width, where the filters would fill the screen before the first card.
+    h("details", { class: "filters-box", open: window.matchMedia("(min-width: 641px)").matches },
+      h("summary", {}, "Search and filters"), filterForm),
+    live, boardArea);
 
   async function toggleAdd() {
     if (addArea.firstChild) { replace(addArea); addButton.setAttribute("aria-expanded", "false"); return; }

@@ -350,7 +350,12 @@ class Scenario:
         row.answers = dict(sorted(collections.Counter(str(e.status or e.error) for e in events).items()))
         accepted = {job for e in events if e.status in (201, 202) for job in e.ids.get("job", ())}
         row.accepted = len(accepted)
-        row.longest_wait = max((e.ended - e.started for e in events if e.ended), default=0.0)
+        slowest = max((e for e in events if e.ended), key=lambda e: e.ended - e.started, default=None)
+        if slowest is not None:
+            row.longest_wait = slowest.ended - slowest.started
+            if row.longest_wait > 3:
+                env.notes.append(f"slowest answer: {slowest.method} {slowest.route} "
+                                 f"{slowest.status or slowest.error} in {row.longest_wait:.1f} s")
         with env.engine.connect() as connection:
             states = dict(connection.execute(text(
                 "SELECT state, count(*) FROM background_jobs WHERE id = ANY(CAST(:ids AS uuid[])) GROUP BY state"),

@@ -53,9 +53,10 @@ class BridgePostgres(chaos.DisposablePostgres):
         return self
 
     def start(self) -> None:
+        # The kernel's default keep-alive: a cut-off worker's session survives the cut, as it would
+        # in production, so its late writes arrive after the reconnect (the fencing token's case).
         options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1,{self.address} -c fsync=off "
-                   f"-c max_connections=300 -c tcp_keepalives_idle=5 -c tcp_keepalives_interval=2 "
-                   f"-c tcp_keepalives_count=3")
+                   f"-c max_connections=300")
         self._as_postgres(str(self.bin / "pg_ctl"), "-D", str(self.data), "-o", options,
                           "-l", str(self.dir / "server.log"), "-w", "-t", "60", "start")
 

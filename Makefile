@@ -36,7 +36,7 @@ test: venv services
 	$(VENV)/bin/pytest -q
 
 ## make bench: every benchmark; each brings up its own API, relay and workers like make run
-## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md (~35 min)
+## (database and vhost applytrack_bench) and rewrites its section of BENCHMARKS.md (~45 min)
 bench: venv services
 	bash scripts/ensure_bench_tools.sh
 	$(PY) -m bench.http --runs 3 --duration 10
@@ -44,6 +44,9 @@ bench: venv services
 	$(PY) -m bench.analysis --runs 3 --count 600 --concurrency 8
 	$(PY) -m bench.priority --runs 3 --samples 20 --bulk 5000
 	$(PY) -m bench.soak --count 20000
+	$(PY) -m bench.growth --samples 15 --write
+	$(PY) -m bench.retention --samples 9 --write
+	$(PY) -m bench.steady --duration 8 --rates 25 50 100 150 200 300 --write
 
 ## make chaos: faults under load (bench/chaos.py). Starts its own PostgreSQL (port 5440) and
 ## RabbitMQ node chaos@localhost (port 5680) and restarts only those; rewrites RELIABILITY.md's table.

@@ -19,9 +19,11 @@ import itertools
 import os
 import queue
 import random
+import statistics
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import requests
 
@@ -80,25 +82,69 @@ class Client:
         return response.status_code
 
 
+def own_cpu_seconds(system, database: str) -> dict[str, float]:
+    """CPU seconds used so far by this run's own processes: the API (gunicorn and its workers),
+    the relay, and the PostgreSQL backends connected to the bench database. Other sessions'
+    processes on the machine are not in these, unlike harness.cpu_seconds_by_group."""
+    from sqlalchemy import create_engine, text
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(stat.parent.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks)  # ppid, cpu
+
+    def tree(root: int) -> float:
+        pids, total = {root}, 0.0
+        for _ in range(3):  # gunicorn master -> workers (and the relay's own children, if any)
+            pids |= {pid for pid, (ppid, _cpu) in stats.items() if ppid in pids}
+        return sum(stats[pid][1] for pid in pids if pid in stats)
+
+    engine = create_engine(harness.BENCH_DB.rsplit("/", 1)[0] + "/postgres")
+    try:
+        with engine.connect() as connection:
+            backends = connection.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d"),
+                                          {"d": database}).scalars().all()
+    finally:
+        engine.dispose()
+    return {"API": tree(system.api.process.pid), "relay": tree(system.relay.process.pid),
+            # per backend: one may end, or start, between two samples
+            "PostgreSQL (this database)": {pid: stats[pid][1] for pid in backends if pid in stats}}
+
+
+def own_cpu_delta(before: dict, after: dict) -> dict[str, float]:
+    delta = {name: after[name] - before[name] for name in ("API", "relay")}
+    key = "PostgreSQL (this database)"
+    delta[key] = sum(cpu - before[key].get(pid, 0.0) for pid, cpu in after[key].items())
+    return delta
+
+
 def run_rate(client: Client, rate: float, duration: float) -> dict[str, list[float]]:
     """Requests at ``rate`` per second for ``duration`` seconds; latency (ms) per kind, from
     each request's scheduled start. Failed answers are recorded as errors."""
     work: queue.Queue = queue.Queue()
     latencies: dict[str, list[float]] = {kind: [] for kind in LABELS}
     errors: dict[str, int] = {kind: 0 for kind in LABELS}
+    codes: dict = {}
     lock = threading.Lock()
 
     def worker() -> None:
         while (item := work.get()) is not None:
             scheduled, kind, user = item
             try:
-                ok = client.send(kind, user) < 400
-            except requests.RequestException:
-                ok = False
+                status = client.send(kind, user)
+            except requests.RequestException as exc:
+                status = type(exc).__name__
+            ok = isinstance(status, int) and status < 400
             elapsed = (time.perf_counter() - scheduled) * 1000
             with lock:
                 latencies[kind].append(elapsed)
                 errors[kind] += not ok
+                if not ok:
+                    codes[status] = codes.get(status, 0) + 1
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(CLIENT_THREADS)]
     for thread in threads:
@@ -117,6 +163,7 @@ def run_rate(client: Client, rate: float, duration: float) -> dict[str, list[flo
     for thread in threads:
         thread.join()
     latencies["_errors"] = errors
+    latencies["_codes"] = codes
     return latencies
 
 
@@ -148,11 +195,14 @@ def main() -> None:
         client = Client(system.base_url, users, applications)
         run_rate(client, 20, 3)  # warm: connections, caches, every statement compiled
         results = {}
+        database = env["DATABASE_URL"].rsplit("/", 1)[1]
         load = os.getloadavg()[0]
         for rate in args.rates:
-            cpu_before = harness.cpu_seconds_by_group()
+            cpu_before, own_before = harness.cpu_seconds_by_group(), own_cpu_seconds(system, database)
             results[rate] = run_rate(client, rate, args.duration)
             cpu = harness.cpu_delta(cpu_before, harness.cpu_seconds_by_group())
+            own = own_cpu_delta(own_before, own_cpu_seconds(system, database))
+            results[rate]["_own_ms"] = {name: 1000 * seconds / int(rate * args.duration) for name, seconds in own.items()}
             results[rate]["_busy"] = cpu["machine busy"] / (cpu["machine busy"] + cpu["idle"] + cpu["iowait"])
             results[rate]["_cpu"] = {group: seconds / args.duration for group, seconds in cpu.items()
                                      if group not in ("idle", "iowait", "machine busy") and seconds > 0.02 * args.duration}
@@ -168,7 +218,17 @@ def main() -> None:
             worker=" --worker" if args.worker else "",
             cpu="\n".join(f"- {rate:g} req/s: " + ", ".join(
                 f"{group} {cores:.2f}" for group, cores in sorted(r["_cpu"].items(), key=lambda x: -x[1]))
-                for rate, r in results.items())))
+                for rate, r in results.items()),
+            own="\n".join(f"- {rate:g} req/s: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in r["_own_ms"].items())
+                           + f" (total {sum(r['_own_ms'].values()):.1f} ms)" for rate, r in results.items()),
+            capacity=_capacity(results)))
+
+
+def _capacity(results: dict) -> str:
+    """What two idle cores could serve at the median CPU per request of this run's own processes
+    (RabbitMQ and the client left out: RabbitMQ is shared with other sessions here)."""
+    per_request = statistics.median(sum(r["_own_ms"].values()) for r in results.values())
+    return f"{per_request:.1f} ms per request, so at most about {2000 / per_request:.0f} req/s on 2 idle cores"
 
 
 def _p(values: list[float], fraction: float) -> float:
@@ -179,6 +239,10 @@ def _print_rate(rate: float, result: dict) -> None:
     print(f"-- {rate:g} req/s (machine {100 * result['_busy']:.0f} % busy; cores used: "
           + ", ".join(f"{group} {cores:.2f}" for group, cores in sorted(result["_cpu"].items(), key=lambda x: -x[1]))
           + ")", flush=True)
+    if result["_codes"]:
+        print(f"   failed answers: {result['_codes']}", flush=True)
+    print("   CPU per request, this run's processes: " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in result["_own_ms"].items()), flush=True)
     for kind, label in LABELS.items():
         values = result[kind]
         print(f"   {label:42} n={len(values):5} p50 {_p(values, .5):7.1f}  p95 {_p(values, .95):7.1f}  "
@@ -225,6 +289,13 @@ Cores in use during each rate, by kind of process (every process on the machine,
 sessions' gunicorn, workers and PostgreSQL backends are in these too; "workers" are theirs unless
 `--worker` was given):
 {cpu}
+
+CPU per request of this run's own processes only (the API's gunicorn tree, the relay, the
+PostgreSQL backends of the bench database; one that opened and closed between two samples is
+missed), which the other sessions do not inflate except through contention:
+{own}
+
+What that CPU allows: {capacity} (RabbitMQ and the client not counted).
 """
 
 

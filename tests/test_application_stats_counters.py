@@ -3,6 +3,7 @@ every kind of change — through the API and straight in SQL — GET /api/applic
 exactly what recomputing from every application and stage change answers."""
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -68,6 +69,13 @@ def assert_counters_exact(app, user_id: str) -> None:
     assert actual == expected
 
 
+def assert_list_totals_exact(client, headers) -> None:
+    """The board's list totals come from the counters too: each equals the rows listed."""
+    for query in ("", "status=applied", "status=interview&status=offer", "status=wishlist"):
+        listed = client.get(f"/api/applications?page_size=100&{query}", headers=headers)
+        assert json.loads(listed.headers["X-Pagination"]).get("total", 0) == len(listed.json), query
+
+
 def test_counters_follow_every_change(app, client, auth, user):
     second_user = auth.headers()
     job = client.post("/api/jobs", json={"company": "Acme", "title": "Engineer"}, headers=user).json["id"]
@@ -93,6 +101,7 @@ def test_counters_follow_every_change(app, client, auth, user):
     # Soft delete and restore take the whole history out and back.
     client.delete(f"/api/applications/{ids[0]}", headers=user)
     assert_counters_exact(app, me)
+    assert_list_totals_exact(client, user)
     client.post(f"/api/applications/{ids[0]}/restore", headers=user)
     client.delete(f"/api/applications/{ids[2]}", headers=user)
     assert_counters_exact(app, me)
@@ -123,6 +132,8 @@ def test_counters_follow_every_change(app, client, auth, user):
         db.session.commit()
     assert_counters_exact(app, me)
     assert_counters_exact(app, other)
+
+    assert_list_totals_exact(client, user)
 
     # A user deleted outright takes their counters along and leaves the others'.
     with app.app_context():

@@ -82,6 +82,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(BrokerOperationalError)
     @app.errorhandler(AMQPConnectionError)
     @app.errorhandler(ConnectionError)
+    @app.errorhandler(TimeoutError)  # a broker node that stopped answering mid-request (io_timeout)
     def broker_unavailable(error: Exception):
         # Only operators' DLQ actions talk to the broker during a request (everything else goes
         # through the outbox): while it is down they get a clear "not now", never a hang or a 500.

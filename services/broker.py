@@ -102,10 +102,18 @@ def connect_attempts(connection) -> int:
 
 @contextmanager
 def connection_to_any_node(celery, *, timeout: float | None, rounds: int = 1, interval: float = 0.2,
-                           **options) -> Iterator:
+                           io_timeout: float | None = None, **options) -> Iterator:
     """A connection (Celery's settings) to the first node that answers, starting with the one
     that answered last; each node is tried ``rounds`` times, ``interval`` apart between rounds.
-    Raises kombu's OperationalError when none answers within ``timeout`` seconds."""
+    Raises kombu's OperationalError when none answers within ``timeout`` seconds.
+
+    ``io_timeout``: every later read or write on the socket (a reply, a publisher confirm) gives
+    up after that many seconds with TimeoutError. A node cut off from its peers accepts
+    connections and then answers nothing until it notices (~net_ticktime): without it, a
+    request waiting on such a node hangs; with it, the caller answers 503."""
+    if io_timeout is not None:
+        options["transport_options"] = {**options.get("transport_options", {}),
+                                        "read_timeout": io_timeout, "write_timeout": io_timeout}
     url = celery.conf.broker_url
     connection = celery.connection_for_write(url=failover_url(url), **options)
     try:

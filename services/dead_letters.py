@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 
 # Seconds to reach the broker before a replay gives up (and the API answers 503).
 BROKER_TIMEOUT = 3.0
+# Longest wait for any one reply or confirm once connected (a node partitioned from its peers
+# answers nothing until it notices): the operator's request then answers 503, never hangs.
+BROKER_IO_TIMEOUT = 5.0
 # Headers Celery sets that must not follow a message back into its queue.
 STALE_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
                  "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason")
@@ -129,12 +132,18 @@ class DeadLetterQueue:
     @contextmanager
     def session(self) -> Iterator["_Browser"]:
         # Fail fast while no node answers: an operator's request answers 503, not a hang.
-        with broker.connection_to_any_node(self.celery, timeout=BROKER_TIMEOUT) as connection:
+        with broker.connection_to_any_node(self.celery, timeout=BROKER_TIMEOUT,
+                                           io_timeout=BROKER_IO_TIMEOUT) as connection:
             channel = connection.channel()
             try:
                 yield _Browser(self.celery, connection, channel)
-            finally:
-                channel.close()  # unacked messages return to the dead-letter queue
+            except BaseException:
+                # The node may have gone silent: drop the socket without the closing handshake
+                # (which would wait out the deadline again). Unacked messages return to the
+                # dead-letter queue when the broker sees the connection gone.
+                connection.collect()
+                raise
+            channel.close()  # unacked messages return to the dead-letter queue
 
 
 class _Browser:
@@ -174,7 +183,8 @@ class _Browser:
     def publish_fresh(self, job: BackgroundJob) -> None:
         """For a dead job whose message is gone from the broker (purged by hand)."""
         self.celery.send_task(job.task_name, args=[str(job.id)], task_id=str(job.id), retries=0,
-                              headers={"request_id": job.request_id} if job.request_id else None)
+                              headers={"request_id": job.request_id} if job.request_id else None,
+                              producer=self.producer)  # this session's connection, and its deadlines
 
 
 def message_job_id(message) -> uuid.UUID | None:

@@ -7,7 +7,9 @@ second, so the test needs no cluster: the cluster itself is proven in tests/test
 """
 from __future__ import annotations
 
+import queue
 import socket
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,7 @@ from services.dead_letters import DeadLetterQueue
 from services.outbox import ConfirmedBatchPublisher, publish_pending
 from tests.conftest import TEST_BROKER_URL, make_test_env
 from tests.support import stack
+from tests.support.freezable_proxy import FreezableProxy
 from tests.support.scenes import Scene, drop_database
 from tests.test_operations import admin  # noqa: F401 (a fixture)
 
@@ -128,3 +131,36 @@ def test_the_relay_locks_no_job_row_while_it_waits_for_a_silent_broker(tmp_path)
         with scene.app.app_context():
             db.engine.dispose()
         drop_database(PRIVATE_DATABASE_URL)
+
+
+def test_the_dead_letter_tools_give_up_on_a_node_that_stops_answering(migrated_database):
+    """A node partitioned from its peers keeps its clients' connections open and answers nothing
+    until it notices (~net_ticktime): an operator's replay used to hang on it. Every reply now
+    has a deadline, and the API turns it into a 503."""
+    proxy = FreezableProxy(5672).start()
+    app = create_app({**make_test_env(), "BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/{stack.TEST_VHOST}"})
+    outcome: queue.Queue = queue.Queue()
+
+    def browse_after_the_node_went_silent():
+        started = time.monotonic()
+        with app.app_context():
+            try:
+                with DeadLetterQueue(app.extensions["celery"]).session() as browser:
+                    proxy.freeze()
+                    started = time.monotonic()
+                    browser.by_job()
+            except Exception as exc:
+                outcome.put((type(exc), time.monotonic() - started))
+                return
+        outcome.put((None, time.monotonic() - started))
+
+    try:
+        # A daemon thread: if it hangs (the defect), the test fails instead of hanging with it.
+        threading.Thread(target=browse_after_the_node_went_silent, daemon=True).start()
+        error, waited = outcome.get(timeout=30)
+        assert error is not None and issubclass(error, (TimeoutError, OSError)), error
+        assert waited < 10
+        with app.test_request_context():
+            assert app.handle_user_exception(TimeoutError("timed out")).status_code == 503
+    finally:
+        proxy.stop()

@@ -116,8 +116,12 @@ class ConfirmedBatchPublisher:
         if self._producer is None:
             # No heartbeats: the relay sleeps in select() between batches and would miss them,
             # and the broker would close an idle connection; a dead one fails the next publish.
-            connection = self.celery.connection_for_write(url=broker.failover_url(self.celery.conf.broker_url), heartbeat=0,
-                                                          transport_options={"confirm_publish": False})
+            # Every read and write has a deadline: a node cut off mid-batch (silent, not closed)
+            # would otherwise hold the relay, and its batch's row locks, until TCP gave up.
+            connection = self.celery.connection_for_write(
+                url=broker.failover_url(self.celery.conf.broker_url), heartbeat=0,
+                transport_options={"confirm_publish": False, "read_timeout": self.confirm_timeout,
+                                   "write_timeout": self.confirm_timeout})
             # Every node of the cluster once (kombu fails over along BROKER_URL's list).
             connection.ensure_connection(max_retries=broker.connect_attempts(connection), timeout=self.confirm_timeout)
             broker.connected(self.celery.conf.broker_url, connection)

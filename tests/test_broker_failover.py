@@ -164,3 +164,36 @@ def test_the_dead_letter_tools_give_up_on_a_node_that_stops_answering(migrated_d
             assert app.handle_user_exception(TimeoutError("timed out")).status_code == 503
     finally:
         proxy.stop()
+
+
+def test_the_relay_gives_up_on_a_node_that_goes_silent_and_connects_afresh(failover_app):
+    """Connected once, then silence (a node cut off): the next batch fails within the relay's deadline
+    instead of holding its rows until TCP gives up, and goes again through the next node."""
+    proxy = FreezableProxy(5672).start()
+    app = create_app({**make_test_env(), "BROKER_URL": f"amqp://guest:guest@127.0.0.1:{proxy.port}/{stack.TEST_VHOST}"})
+    outcome: queue.Queue = queue.Queue()
+    publisher = ConfirmedBatchPublisher(app.extensions["celery"], confirm_timeout=3)
+    job = BackgroundJob(id=uuid.uuid4(), kind="analysis", subject_id=uuid.uuid4(), lane="interactive")
+
+    def publish_after_the_node_went_silent():
+        with app.app_context():
+            publisher.open()  # connected, the topology declared
+            publisher.close()
+            proxy.freeze()  # ... then the node goes silent: the next connection's handshake never ends
+            started = time.monotonic()
+            try:
+                publisher.open()
+                publisher([job])
+            except Exception as exc:
+                outcome.put((type(exc), time.monotonic() - started))
+                return
+        outcome.put((None, time.monotonic() - started))
+
+    try:
+        threading.Thread(target=publish_after_the_node_went_silent, daemon=True).start()
+        error, waited = outcome.get(timeout=30)
+        assert error is not None, "a publish to a silent node cannot have been confirmed"
+        assert waited < 8
+        assert not publisher.is_open  # the next batch connects afresh
+    finally:
+        proxy.stop()

@@ -9,7 +9,7 @@ Each run wraps the word-matching verdicts of ``services.analysis.local`` (the an
 unchanged) and prints bench.analysis_quality's table:
 
 - ``--partial T``: a requirement judged ``missing`` (and not short of years) becomes ``partial``
-  when a quotable resume line of work, a credential or a skills list is at least T similar to it;
+  when a resume line of work or a credential that may be quoted is at least T similar to it;
   with ``--quote`` that line becomes its evidence.
 - ``--met T``: a ``partial`` requirement becomes ``met`` when such a line is at least T similar.
 - ``--evidence-only``: the quote of a met or partial requirement is the most similar line.

@@ -40,6 +40,9 @@ class PermanentFailure(Exception):
         self.reason = reason
         self.message = message
 
+    def __reduce__(self):
+        return type(self), (self.reason, self.message)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -83,6 +86,11 @@ class TooManyAttempts(Exception):
     def __init__(self, message: str, fence: int) -> None:
         super().__init__(message)
         self.fence = fence
+
+    def __reduce__(self):
+        # Pickled from a prefork child to the worker (inside Celery's Reject): the default,
+        # cls(*args), would drop ``fence`` and fail to unpickle, killing the worker process.
+        return type(self), (str(self), self.fence)
 
 
 class ClaimSuperseded(Exception):

@@ -127,9 +127,7 @@ def test_the_relay_locks_no_job_row_while_it_waits_for_a_silent_broker(tmp_path)
                 attempt.result(15)
     finally:
         silent.close()
-        scene.engine.dispose()
-        with scene.app.app_context():
-            db.engine.dispose()
+        scene.close()
         drop_database(PRIVATE_DATABASE_URL)
 
 

@@ -37,7 +37,6 @@ import pytest
 
 import celeryconfig
 from bench.chaos import DisposableRabbit, system_env
-from models import db
 from services.database_admin import ensure_database
 from tests.support import stack
 from tests.support.scenes import Scene, drop_database, held_llm
@@ -141,9 +140,7 @@ def test_threads_worker_resumes_at_once_after_a_broker_restart_with_every_thread
                 worker.stop(timeout=20)
             llm.stop()
             if scene is not None:
-                scene.engine.dispose()
-                with scene.app.app_context():
-                    db.engine.dispose()
+                scene.close()
         finally:
             try:
                 rabbit.destroy()

@@ -39,7 +39,9 @@ QUEUE = celeryconfig.task_routes["analysis.*"]["queue"]
 
 
 def close_connections_of(vhost: str) -> int:
-    connections = stack.management("GET", f"/vhosts/{vhost}/connections").json()
+    # The management API lists a connection a moment after it opens (its statistics interval).
+    connections = stack.wait_until(lambda: stack.management("GET", f"/vhosts/{vhost}/connections").json(),
+                                   timeout=20, interval=0.5, what=f"the connections of {vhost} to be listed")
     for connection in connections:
         requests.delete(f"{stack.MANAGEMENT_API}/connections/{connection['name']}", auth=stack.MANAGEMENT_AUTH,
                         timeout=10)
@@ -116,9 +118,7 @@ def test_a_late_worker_cannot_overwrite_the_result_of_the_claim_that_replaced_it
                 worker.stop(timeout=20)
         llm.stop()
         if scene is not None:
-            scene.engine.dispose()
-            with scene.app.app_context():
-                db.engine.dispose()
+            scene.close()
         requests.delete(f"{stack.MANAGEMENT_API}/vhosts/{VHOST}", auth=stack.MANAGEMENT_AUTH, timeout=10)
         drop_database(DATABASE_URL)
 
@@ -173,3 +173,15 @@ def _held(job_id, fence) -> BackgroundJob:
     job = db.session.get(BackgroundJob, job_id)
     job.held_fence = fence
     return job
+
+
+@pytest.mark.parametrize("error", [jobs.TooManyAttempts("delivered 7 times", 7),
+                                   jobs.PermanentFailure("encrypted", "The PDF is password-protected."),
+                                   jobs.ClaimSuperseded("claimed again")])
+def test_job_errors_cross_from_a_prefork_child_to_the_worker_intact(error):
+    """Celery pickles a task's exception (inside Reject) to send it from the pool process to the
+    worker; one that does not unpickle kills the worker (a TooManyAttempts with its fence did)."""
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error) and vars(copy) == vars(error)

@@ -67,6 +67,12 @@ class Scene:
         self.rabbit = rabbit
         self.engine = create_engine(env["DATABASE_URL"])
 
+    def close(self) -> None:
+        """Give back every database connection (the test then drops its database)."""
+        self.engine.dispose()
+        with self.app.app_context():
+            db.engine.dispose()
+
     def migrate(self) -> None:
         from flask_migrate import upgrade
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from bench.workload import report, runner
 
-SEEDS = [101, 202]
+# One seed keeps `make test` under 20 minutes (two took 21 min in all); `make chaos` runs seeds
+# 1-6 with faults, and any seed replays with the command above.
+SEEDS = [101]
 OPTIONS = runner.Options(users=8, duration=40, drain_timeout=90, api_port=5068,
                          database="applytrack_workload_test", vhost="applytrack_workload_test")
 

@@ -155,12 +155,13 @@ def management_request(config, method: str, path: str, **kwargs) -> tuple[Manage
     endpoints = management_endpoints(config)
     by_api = {endpoint.api: endpoint for endpoint in endpoints}
     error: Exception | None = None
+    timeout = kwargs.pop("timeout", MANAGEMENT_TIMEOUT)
     apis = list(by_api)
     for api in _management_rotation.order(apis):
         endpoint = by_api[api]
         try:
             response = requests.request(method, endpoint.url(path), auth=endpoint.auth,
-                                        timeout=kwargs.pop("timeout", MANAGEMENT_TIMEOUT), **kwargs)
+                                        timeout=timeout, **kwargs)
             response.raise_for_status()
         except requests.RequestException as exc:
             error = exc

@@ -374,7 +374,7 @@ def _answer_problem(event: Event, context: Context) -> str | None:
     if event.error == "timeout":
         return "no answer within the client's patience"
     if event.error == "connection":
-        return None if _api_was_down(context.history.faults, event) else "connection refused or reset"
+        return None if _api_was_down(context.history.faults, event) else f"connection refused or reset ({event.error_detail})"
     documented = context.spec["paths"].get(event.route, {}).get(event.method.lower(), {}).get("responses", {})
     if event.status >= 500 and not (event.status == 503 and event.retry_after):
         return f"{event.status}"

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import requests
+import urllib3
 
 from bench.chaos import CLIENT_TIMEOUT
 from bench.workload.history import Event, History
@@ -23,6 +24,7 @@ ANSWER_IDS = {
     "dead_job": {"id": "job", "subject_id": "subject"},
 }
 ANSWER_STATE = {"resume": "extraction_status", "analysis": "state", "bulk_run": "state"}
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # What the DLQ replay answers: lists of job ids.
 OUTCOME_LISTS = ("requeued", "discarded", "stale_messages_removed", "replayed_without_broker_message")
 
@@ -59,15 +61,21 @@ class ApiClient:
         for name, value in {**params, **(json if isinstance(json, dict) else {})}.items():
             if name in ID_PARAMS:
                 event.add_id(ID_PARAMS[name], value)
-        try:
-            answer = self.session.request(method, self.base_url + path, json=json, files=files, headers=headers,
-                                          timeout=CLIENT_TIMEOUT)
-        except requests.Timeout:
-            event.error = "timeout"
-            answer = None
-        except requests.ConnectionError:
-            event.error = "connection"
-            answer = None
+        answer = None
+        for attempt in (1, 2):
+            try:
+                answer = self.session.request(method, self.base_url + path, json=json, files=files,
+                                              headers=headers, timeout=CLIENT_TIMEOUT)
+                break
+            except requests.Timeout:
+                event.error = "timeout"
+                break
+            except requests.ConnectionError as error:
+                event.error, event.error_detail = "connection", _describe(error)
+                if attempt == 2 or not _may_resend(method, error):
+                    break
+                event.resent = True
+                event.error = event.error_detail = None
         event.ended = time.time()
         if answer is not None:
             event.status = answer.status_code
@@ -76,6 +84,25 @@ class ApiClient:
                 _note_answer(event, answer, returns)
         self.history.record(event)
         return answer
+
+
+def _may_resend(method: str, error: requests.ConnectionError) -> bool:
+    """Whether to send the request again, once, as a browser or urllib3's retry policy would: an
+    idempotent request whose connection closed before any answer came (RFC 9112 section 9.3.1).
+    A server closes a kept-alive connection once it has idled for its keep-alive timeout (gunicorn: 2 s);
+    a request sent on that connection at the same moment meets a reset. A refused connection (the
+    server is down) and a timeout (it hung) are not resent: those are the server's to answer for."""
+    if method.upper() not in IDEMPOTENT_METHODS:
+        return False
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, urllib3.exceptions.ProtocolError)
+
+
+def _describe(error: requests.ConnectionError) -> str:
+    cause = error.args[0] if error.args else error
+    while isinstance(cause, Exception) and cause.args and isinstance(cause.args[-1], Exception):
+        cause = cause.args[-1]
+    return f"{type(cause).__name__}: {cause}"[:200]
 
 
 def _note_answer(event: Event, answer: requests.Response, returns: str) -> None:

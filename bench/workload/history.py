@@ -19,6 +19,8 @@ class Event:
     ended: float = 0.0
     status: int | None = None  # None: no HTTP answer (see error)
     error: str | None = None  # "timeout" (the client gave up) or "connection" (refused / reset)
+    error_detail: str | None = None  # the exception behind ``error``, e.g. "ConnectionResetError: …"
+    resent: bool = False  # sent again after its kept-alive connection closed under it (see client._may_resend)
     retry_after: str | None = None
     ids: dict[str, set[str]] = field(default_factory=dict)  # kind -> ids the request named or the answer returned
     state: str | None = None  # an analysis's or resume's state in the answer

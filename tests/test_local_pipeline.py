@@ -249,3 +249,67 @@ def test_years_are_counted_in_the_requirement_s_subject() -> None:
     verdicts = {unit.text: assess(unit, resume).verdict for unit in requirement_units(listing)}
     # One year of accounting (not eight) against three: related, not shown.
     assert verdicts == {"3+ years of accounting experience": "partial", "5+ years of nursing experience": "met"}
+
+
+# --- evidence that names what is asked (1.2.0) ------------------------------------------------------
+
+def test_an_example_list_in_brackets_is_not_cut_at_e_g() -> None:
+    assert split_sentences("Experience with SMS marketing (e.g. Attentive, Postscript)") == [
+        "Experience with SMS marketing (e.g. Attentive, Postscript)"]
+    assert split_sentences("Standard finance systems (e.g. SAP). Excel.") == ["Standard finance systems (e.g. SAP).", "Excel."]
+
+
+MARKETER = """Jordan Example
+
+SUMMARY
+Digital marketer with 4 years of experience running paid search, paid social and email campaigns.
+
+EXPERIENCE
+Digital Marketing Specialist, Cedar & Pine Home Goods, Austin, TX
+2021 - Present
+- Plan and send weekly email campaigns in Klaviyo to 180,000 subscribers
+- Manage a $60K monthly budget across Google Ads and Meta Ads
+
+SKILLS
+Google Ads, Meta Ads, Klaviyo, Excel (pivot tables), English and Spanish
+"""
+
+
+def assessed_for(requirement: str, resume_text: str):
+    listing = parse_listing(f"Requirements:\n- {requirement}\n", "")
+    resume = parse_resume(resume_text, listing)
+    return assess(requirement_units(listing)[0], resume)
+
+
+@pytest.mark.parametrize(("line", "ok"), [
+    ("Plan and send weekly email campaigns in Klaviyo to 180,000 subscribers", True),  # present tense: work
+    ("Digital Marketing Specialist, Cedar & Pine Home Goods, Austin, TX", False),  # a title line
+])
+def test_a_bullet_in_the_present_tense_is_work_not_a_title_line(line: str, ok: bool) -> None:
+    units = {unit.text: unit for unit in parse_resume(MARKETER, parse_listing(LISTING, "")).units}
+    assert quotable(units[line]) is ok
+
+
+def test_the_quote_names_the_tool_asked_for_rather_than_a_summary_sharing_words() -> None:
+    result = assessed_for("Experience with Klaviyo or a similar email marketing platform", MARKETER)
+    assert result.evidence == "Plan and send weekly email campaigns in Klaviyo to 180,000 subscribers"
+
+
+def test_a_requirement_of_skills_alone_is_never_quoted_from_a_line_sharing_only_filler() -> None:
+    """ "Experiencia con SAP o con otro ERP": a summary sharing "experience" is not evidence; the
+    NetSuite line (an ERP) is."""
+    result = assessed_for("Experiencia con SAP o con otro ERP", RESUME)
+    assert result.evidence == "Reconcile 14 bank accounts every month in NetSuite"
+
+
+def test_for_years_asked_the_line_stating_years_in_the_subject_is_quoted() -> None:
+    result = assessed_for("5+ years of digital marketing experience", MARKETER)
+    assert result.evidence.startswith("Digital marketer with 4 years of experience")
+
+
+def test_examples_in_brackets_and_a_language_s_level_do_not_narrow_a_skill_down() -> None:
+    """ "Excel skills (lookups, charts)": the brackets illustrate; "Fluency in English": a
+    languages line states the level in its own words. Both are met by what the resume shows."""
+    excel = assessed_for("Excel skills (lookups, charts)", RESUME)
+    assert excel.verdict == "met", excel
+    assert assessed_for("Fluency in English; Spanish is a plus", MARKETER).verdict == "met"

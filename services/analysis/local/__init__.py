@@ -72,7 +72,7 @@ ANALYZER_NAME = "local"
 # input may change (weights, thresholds, vocabulary, parsing, wording); PATCH only for changes
 # that keep every output byte-identical (refactors, speed-ups). Stored analyses keep the version
 # so a user can tell why a re-run scores differently.
-ANALYZER_VERSION = "1.1.0"
+ANALYZER_VERSION = "1.2.0"
 
 # Far beyond any real resume (a 2-page resume is ~5,000 characters) or listing; bounds the work
 # a hostile upload can cause (about 1 s per 300,000 characters).

@@ -210,10 +210,14 @@ def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
         verdict = "partial"
     # "Lease accounting under ASC 842" is not met by accounting alone: when none of the words
     # that narrow a skill down occur anywhere in the resume, the skill is related, not shown.
-    narrowing = {term for term in topic_terms if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
+    # Words in brackets illustrate ("Advanced Excel (pivot tables, lookups)"), and a language's
+    # level ("fluency", "written") is what a languages line states in its own words: neither narrows.
+    narrowing = {term for term in topic_terms - _bracketed_terms(unit)
+                 if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
     # (Only within one language: an unmapped Spanish word never occurs in an English resume.)
     same_language = (language_of(unit.tokens) or "en") == (resume.language or "en")
-    if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms:
+    if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms \
+            and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized):
         verdict = "partial"
     # Quote a line of work, education or a credential when one names what is asked about as
     # well as the best line does; the summary or a skills list only when none does.
@@ -238,12 +242,18 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
         # A quote must name something the requirement asks for: a skill, or a word that is not
         # job-ad filler ("experience" alone proves nothing).
         named = sum(1 for term in shared if weights[term] == 1.0)
-        names = named >= min(2, substantive_total) or named >= 0.5 * substantive_total > 0
+        # (A requirement with nothing substantive beyond its skills is named only by its skills.)
+        names = substantive_total > 0 and (named >= min(2, substantive_total) or named >= 0.5 * substantive_total)
         score = keyword if names else 0.0
         if unit.skills:
-            shown = sum(1 for skill in unit.skills if _names_skill(candidate, skill)) / len(unit.skills)
-            score = 0.6 * shown + 0.4 * score
+            shown = sum(_skill_naming(candidate, skill) for skill in unit.skills) / len(unit.skills)
+            # A line naming a skill asked for outranks any line that only shares words with the
+            # requirement ("Closed $1.4M ... of quota" is not evidence of MEDDIC); one naming it
+            # outright outranks one naming a skill that implies it (PyTorch work for Python).
+            score = _NAMES_A_SKILL * shown + score
             names = names or shown > 0
+        if years is not None and names and required_years(candidate.normalized) is not None:
+            score += _STATES_YEARS  # "4 years of experience in general ledger accounting"
         best_keyword = max(best_keyword, keyword)
         if names and score > best_score and quotable(candidate):
             best_text, best_score = candidate.text, score
@@ -264,6 +274,17 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
     return coverage, best_text, best_score
 
 
+@lru_cache(maxsize=4096)
+def _bracketed_terms_of(normalized: str) -> frozenset[str]:
+    inside = " ".join(re.findall(r"\(([^()]*)\)", normalized))
+    return content_terms(tokenize(inside)) if inside else frozenset()
+
+
+def _bracketed_terms(unit: Unit) -> frozenset[str]:
+    """The terms inside a requirement's brackets: examples or an acronym, not what it asks for."""
+    return _bracketed_terms_of(unit.normalized)
+
+
 def _years_of(unit: Unit, topic_terms: frozenset[str], resume: Resume) -> int:
     """The resume's years in what the requirement names ("5+ years of accounting"): see
     ``years_in``; its total years when the requirement names nothing beyond filler words or the
@@ -273,6 +294,12 @@ def _years_of(unit: Unit, topic_terms: frozenset[str], resume: Resume) -> int:
     found = years_in(subject, frozenset(unit.skills), resume) if subject else None
     return resume.years if found is None else found[0]
 
+
+# Evidence ranking: naming a skill asked for weighs more than any share of words can (at most 1).
+_NAMES_A_SKILL = 2.0
+_IMPLIED_NAMING = 0.5
+# For "N+ years of X", a line naming X that states its years is what a recruiter looks for.
+_STATES_YEARS = 1.0
 
 _EXEMPT_FROM_SHOWING_RE = re.compile(
     r"\b(?:english|spanish|french|german|ingles|espanol|frances|aleman|idiomas?|languages?|bilingual|bilingue"
@@ -288,8 +315,17 @@ def _skill_stems(skill: str) -> frozenset[str]:
 def _names_skill(candidate: Unit, skill: str) -> bool:
     """Whether a resume line names a skill: found by the vocabulary, or all its words are there in
     some form ("managed a $60K monthly budget" names budgeting)."""
+    return _skill_naming(candidate, skill) > 0
+
+
+def _skill_naming(candidate: Unit, skill: str) -> float:
+    """1 when a resume line names a skill outright (by the vocabulary, or all its words in some
+    form: "managed a $60K monthly budget" names budgeting), 0.5 when it names only a skill that
+    implies it (PyTorch implies Python), else 0."""
     stems = _skill_stems(skill)
-    return skill in candidate.implied or bool(stems) and stems <= candidate.terms
+    if skill in candidate.skills or bool(stems) and stems <= candidate.terms:
+        return 1.0
+    return _IMPLIED_NAMING if skill in candidate.implied else 0.0
 
 
 def _shown_credit(skill: str, resume: Resume) -> float:

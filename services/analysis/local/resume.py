@@ -459,11 +459,18 @@ _ES_FIRST_PERSON_RE = re.compile(r"^[a-z]{3,}(?:o|e|\u00e9|\u00f3)$")
 
 def _job_line(unit: Unit) -> bool:
     """A job's title/company/date line in a work section ("Recepcionista \u2014 Hotel Sol, Valencia"):
-    short, no sentence, no verb."""
+    short, no sentence, no verb, and shaped like a title: mostly capitalised words, a year, or a
+    role's name. A bullet in the present tense ("Plan and send weekly email campaigns in
+    Klaviyo") is work, not a title."""
     if unit.text.rstrip().endswith(".") or len(unit.tokens) > 16 or _describes_work(unit):
         return False
     first = unit.normalized.split()[0] if unit.normalized.split() else ""
-    return not _ES_FIRST_PERSON_RE.match(first)  # "Realizo check-in ...", "Apoy\u00e9 en ..."
+    if _ES_FIRST_PERSON_RE.match(first):  # "Realizo check-in ...", "Apoy\u00e9 en ..."
+        return False
+    words = re.findall(r"[^\W\d_][\w'&.-]*", unit.text)
+    capitalised = sum(1 for word in words if word[0].isupper())
+    return (capitalised >= 0.5 * len(words) or bool(_ANY_YEAR_RE.search(unit.normalized))
+            or bool(ROLE_WORD_RE.search(unit.normalized)))
 
 
 def quotable(unit: Unit) -> bool:

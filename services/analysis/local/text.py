@@ -225,7 +225,8 @@ def _sentences(text: str) -> list[str]:
     start = 0
     for match in _SENTENCE_END_RE.finditer(text):
         end = match.end(1)
-        previous_word = text[start:end].rsplit(" ", 1)[-1].rstrip(".!?").lower()
+        # "(e.g." and "\u201ci.e." are abbreviations too: the brackets and quotes are not the word.
+        previous_word = text[start:end].rsplit(" ", 1)[-1].rstrip(".!?").lstrip("([{\"'\u201c\u2018\u00bf\u00a1").lower()
         if match.group(1) == "." and (previous_word in ABBREVIATIONS or len(previous_word) == 1):
             continue
         parts.append(text[start:end])

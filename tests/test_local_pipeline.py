@@ -313,3 +313,29 @@ def test_examples_in_brackets_and_a_language_s_level_do_not_narrow_a_skill_down(
     excel = assessed_for("Excel skills (lookups, charts)", RESUME)
     assert excel.verdict == "met", excel
     assert assessed_for("Fluency in English; Spanish is a plus", MARKETER).verdict == "met"
+
+
+DEVELOPER = """John Example
+
+SUMMARY
+Java developer with the ability to work in a team and self-direct with little supervision.
+
+EXPERIENCE
+Software Engineer, Acme Corp, Madrid
+2019 - Present
+- Collaborated in an Agile development team of 8 engineers on a Spring Boot platform
+- Negotiated API contracts with partner teams and presented the design to clients
+"""
+
+
+def test_behavioural_requirements_in_spanish_are_met_by_what_the_resume_says_in_english() -> None:
+    """The issue's own example: "work independently and in a team" against "ability to work in a
+    team and self-direct". "De manera", "de forma" are filler; "colaborar" and "collaborated" are
+    teamwork; "presented" and "negotiated" name those skills."""
+    both = assessed_for("Habilidad para trabajar de manera efectiva tanto de forma independiente como en equipo.",
+                        DEVELOPER)
+    assert both.verdict == "met", both
+    team = assessed_for("Capacidad para colaborar con el equipo", DEVELOPER)
+    assert (team.verdict, team.evidence) == (
+        "met", "Collaborated in an Agile development team of 8 engineers on a Spring Boot platform")
+    assert assessed_for("Excellent negotiation and presentation skills", DEVELOPER).verdict == "met"

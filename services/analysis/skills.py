@@ -696,7 +696,9 @@ _CATALOGUE: dict[str, dict[str, tuple[str, ...]]] = {
         "Leadership": ("liderazgo", "team leadership", "leadership skills", "thought leadership"),
         "Teamwork": (
             "team player", "trabajo en equipo", "collaboration", "colaboracion", "collaborative",
-            "trabajar en equipo", "work in a team", "work in teams", "working in a team", "teamwork",
+            "trabajar en equipo", "work in a team", "work in teams", "working in a team", "teamwork", "en equipo",
+            "collaborated", "collaborate", "collaborating", "colaborar", "colabore",
+            "as part of a team", "as a team",
         ),
         "Problem Solving": (
             "problem-solving", "problem solver", "resolucion de problemas", "solving problems", "problem-solver",
@@ -712,12 +714,14 @@ _CATALOGUE: dict[str, dict[str, tuple[str, ...]]] = {
         "Creativity": ("creative", "creatividad", "creatively"),
         "Mentoring": ("mentored", "mentor", "mentorship", "mentoria", "mentoring"),
         "Coaching": ("coach", "coached"),
-        "Negotiation": ("negociacion", "negotiating"),
-        "Presentation Skills": ("public speaking", "presentations", "presentaciones", "presenting"),
+        "Negotiation": ("negociacion", "negotiating", "negotiated", "negotiate", "negocie", "negociar"),
+        "Presentation Skills": ("public speaking", "presentations", "presentaciones", "presenting", "presented"),
         "Customer Focus": ("customer-focused", "customer focus", "orientacion al cliente", "customer-centric"),
         "Self-Motivation": (
             "self-starter", "self starter", "self-motivated", "self motivated", "self-driven", "proactive",
-            "proactivo", "proactiva", "self-direct", "proactively",
+            "proactivo", "proactiva", "self-direct", "proactively", "work independently", "working independently",
+            "de forma independiente", "de manera independiente", "de forma autonoma", "de manera autonoma",
+            "autonomia", "little supervision", "minimal supervision",
         ),
         "Multitasking": ("multi-task", "multi-tasking", "multitask", "multi task"),
         "Interpersonal Skills": ("interpersonal", "habilidades interpersonales", "relaciones interpersonales"),

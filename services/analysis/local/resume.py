@@ -205,6 +205,7 @@ _WORK_VERBS = frozenset(
     """
     built led ran wrote made won taught drove grew shipped own owned lead build develop design manage run
     teach create implement deploy write use work worked mentor train launch deliver migrate maintain
+    collaborated collaborate negotiated negotiate presented mentored coached
     construi desarrolle implemente disene lidere gestione cree trabaje
     """.split()
 )
@@ -216,8 +217,10 @@ def _describes_work(unit: Unit) -> bool:
     free = word_tokens(unit.free_tokens)
     if len(words) < 5:
         return False
-    # Only words outside skill names can be the verb: "Machine Learning" is not doing anything.
-    verb = any(word in _WORK_VERBS or (len(word) > 4 and word.endswith(("ed", "ing"))) for word in free)
+    # Only words outside skill names can be the verb by their ending: "Machine Learning" is not
+    # doing anything. A known verb is one anywhere: "Collaborated" also names teamwork.
+    verb = any(word in _WORK_VERBS for word in words) or any(
+        len(word) > 4 and word.endswith(("ed", "ing")) for word in free)
     return verb and len(free) > 0.3 * len(words)
 
 

@@ -30,7 +30,7 @@ _STOPWORDS = frozenset(
     por segun sin sobre tras y o u e ni que quien quienes cual cuales cuyo como cuando donde mas
     menos muy ya se su sus le les lo nos nuestro nuestra nuestros nuestras tu tus te mi mis es son
     ser sera estar esta estan este esto estos estas ese esa esos esas ha han hay fue era tanto tambien
-    otro otra otros otras todo toda todos todas cada parte asi si no
+    otro otra otros otras todo toda todos todas cada parte asi si no manera forma
     """.split()
 )
 

@@ -339,3 +339,26 @@ def test_behavioural_requirements_in_spanish_are_met_by_what_the_resume_says_in_
     assert (team.verdict, team.evidence) == (
         "met", "Collaborated in an Agile development team of 8 engineers on a Spring Boot platform")
     assert assessed_for("Excellent negotiation and presentation skills", DEVELOPER).verdict == "met"
+
+
+FRONT_DESK = """Daniel Example
+
+WORK EXPERIENCE
+Front Desk {title} — Bayfront Grand Hotel, Miami, FL
+March 2022 – Present
+• Run the front desk of a 312-room hotel, handling up to 250 arrivals a day in Opera PMS
+
+Front Desk Agent — Coral Inn Suites, Fort Lauderdale, FL
+June 2019 – February 2022
+• Worked the front desk: checked guests in and out, processed payments and managed room keys
+"""
+
+
+@pytest.mark.parametrize(("title", "verdict"), [("Supervisor", "met"), ("Agent", "partial")])
+def test_an_included_span_of_years_is_counted_in_its_own_subject(title: str, verdict: str) -> None:
+    """ "Including at least 1 year in a supervisory role" is a second span with its own subject
+    ("supervisory" and "Supervisor" are one family), and the current job, begun in the latest year
+    the resume names, counts that year."""
+    result = assessed_for("3+ years of front desk experience, including at least 1 year in a supervisory role",
+                          FRONT_DESK.format(title=title))
+    assert result.verdict == verdict, result

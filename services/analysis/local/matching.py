@@ -212,12 +212,15 @@ def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
     # that narrow a skill down occur anywhere in the resume, the skill is related, not shown.
     # Words in brackets illustrate ("Advanced Excel (pivot tables, lookups)"), and a language's
     # level ("fluency", "written") is what a languages line states in its own words: neither narrows.
-    narrowing = {term for term in topic_terms - _bracketed_terms(unit)
+    # (An included span, "including 1 year as supervisor", is judged by its own years below.)
+    narrowing = {term for term in topic_terms - _bracketed_terms(unit) - _included_span_terms(unit)
                  if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term)}
     # (Only within one language: an unmapped Spanish word never occurs in an English resume.)
     same_language = (language_of(unit.tokens) or "en") == (resume.language or "en")
     if verdict == "met" and unit.skills and narrowing and same_language and not narrowing & resume.terms \
             and not _EXEMPT_FROM_SHOWING_RE.search(unit.normalized):
+        verdict = "partial"
+    if verdict == "met" and _short_of_included_years(unit, resume):
         verdict = "partial"
     # Quote a line of work, education or a credential when one names what is asked about as
     # well as the best line does; the summary or a skills list only when none does.
@@ -272,6 +275,40 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
         # "3 years (Preferred)" is about years only; "5 years of Java" is about both.
         coverage = min(years_value, coverage) if substantive or unit.skills else years_value
     return coverage, best_text, best_score
+
+
+# "3+ years in hotels, including at least 1 year as supervisor": a second span, in its own subject.
+_INCLUDED_YEARS_RE = re.compile(
+    r"\b(?:including|incluyendo|with|con|of which)\s+(?:at least|al menos|(?:un )?minimo de)?\s*(\d{1,2})\s*\+?\s*"
+    r"(?:years?|yrs?|anos?)\s+(?:as|in|of|on|como|en|de)\s+(?:an?\s+|una?\s+)?([^,.;()]+)"
+)
+
+
+@lru_cache(maxsize=4096)
+def _included_span(normalized: str) -> tuple[int, frozenset[str]] | None:
+    """(years, subject terms) of a requirement's included span, or None."""
+    match = _INCLUDED_YEARS_RE.search(normalized)
+    if not match:
+        return None
+    subject = frozenset(term for term in content_terms(tokenize(match.group(2)))
+                        if term_weight(term) == 1.0 and any(ch.isalpha() for ch in term))
+    return int(match.group(1)), subject
+
+
+def _included_span_terms(unit: Unit) -> frozenset[str]:
+    span = _included_span(unit.normalized)
+    return span[1] if span else frozenset()
+
+
+def _short_of_included_years(unit: Unit, resume: Resume) -> bool:
+    """Whether the resume's dated jobs show fewer years than a requirement's second, included span
+    asks for in its subject ("including at least 2 years as an Account Executive"). A resume
+    without dated jobs cannot tell, and is not marked down for it."""
+    span = _included_span(unit.normalized)
+    if span is None or not span[1]:
+        return False
+    found = years_in(span[1], frozenset(), resume)
+    return found is not None and found[0] < span[0]
 
 
 @lru_cache(maxsize=4096)

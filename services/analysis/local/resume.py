@@ -387,13 +387,26 @@ def years_in(subject: frozenset[str], skills: frozenset[str], resume: Resume) ->
         return None
     covered: set[int] = set()
     for role in resume.roles:
-        if role.terms & subject or role.skills & skills:
-            covered.update(range(role.start, role.end))
+        if _shares_a_term(role.terms, subject) or role.skills & skills:
+            # A job that began in the last year the resume names ("March 2022 - Present" in a
+            # resume whose latest year is 2022) still counts that year.
+            covered.update(range(role.start, max(role.end, role.start + 1)))
     stated_text = resume.stated_years_text
     stated = resume.stated_years if stated_text and subject & make_unit(stated_text).terms else 0
     if stated >= len(covered):
         return stated, stated_text
     return len(covered), None
+
+
+def _shares_a_term(terms: frozenset[str], subject: frozenset[str]) -> bool:
+    """Whether a job's terms include a subject term, or one of its family that Snowball keeps
+    apart ("supervisory" -> supervisori, "supervise" -> supervis): one a prefix of the other, six
+    letters at least."""
+    if terms & subject:
+        return True
+    return any(len(short) >= 6 and long.startswith(short)
+               for term in terms for wanted in subject
+               for short, long in ((term, wanted), (wanted, term)) if short != long and short.isalpha())
 
 
 def _stated_years(units: Sequence[Unit]) -> tuple[int, str | None]:

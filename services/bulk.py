@@ -12,6 +12,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from models import (Analysis, Application, BackgroundJob, BulkRun, JobKind, JobListing, JobState, Lane, Resume, db)
 from models.mixins import utcnow
@@ -45,7 +46,7 @@ def pairs_to_refresh(run: BulkRun):
     filters = run.filters
     latest = (
         select(Analysis)
-        .distinct(Analysis.resume_id, Analysis.job_listing_id)
+        .ext(distinct_on(Analysis.resume_id, Analysis.job_listing_id))
         .order_by(Analysis.resume_id, Analysis.job_listing_id, Analysis.created_at.desc())
     )
     if run.user_id is not None:

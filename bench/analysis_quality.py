@@ -70,6 +70,9 @@ class Pair:
     fit: int
     requirements: tuple[Label, ...]
     duties: tuple[str, ...]
+    # Another pair's resume in another layout (a two-column render of the same content): its
+    # verdicts count, its score is not ranked a second time beside the other's.
+    same_content_as: str | None = None
 
 
 def load_pairs(directory: Path = LABELS) -> list[Pair]:
@@ -82,6 +85,7 @@ def load_pairs(directory: Path = LABELS) -> list[Pair]:
                 requirements=tuple(Label(r["text"], r["verdict"], tuple(r.get("evidence") or ()))
                                    for r in item["requirements"]),
                 duties=tuple(item.get("duties") or ()),
+                same_content_as=item.get("same_content_as"),
             ))
     return pairs
 
@@ -244,7 +248,8 @@ def evaluate_pair(pair: Pair, analyze: Callable[[str, str], AnalysisResult]) -> 
     result = analyze(resume, listing)
     tally = Tally(labels=len(pair.requirements), items=len(result.requirements))
     tally.seconds.append(time.perf_counter() - started)
-    tally.scores.append((result.score, pair.fit))
+    if pair.same_content_as is None:
+        tally.scores.append((result.score, pair.fit))
     rows: list[str] = []
     best: dict[int, tuple[float, int]] = {}
     for index, item in enumerate(result.requirements):
@@ -325,7 +330,7 @@ def table(tallies: dict[str, Tally]) -> str:
             cells.append(f"{value:.2f}{extra}")
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     everything = tallies["all"]
-    lines.append(f"\n{len(everything.scores)} pairs, {everything.labels} labelled requirements; "
+    lines.append(f"\n{len(everything.seconds)} pairs, {everything.labels} labelled requirements; "
                  f"median {1000 * sorted(everything.seconds)[len(everything.seconds) // 2]:.0f} ms per analysis")
     return "\n".join(lines)
 

@@ -57,6 +57,8 @@ from pdfminer.pdfpage import PDFPage
 from pdfminer.pdftypes import LITERALS_FLATE_DECODE, PDFObjRef, PDFStream, resolve1
 from pdfminer.psparser import LIT
 
+from services.pdf_columns import page_text
+
 __all__ = [
     "ExtractedText",
     "ExtractionFailed",
@@ -395,8 +397,9 @@ def _read_pdf(pdf: pdfplumber.PDF, max_pages: int) -> ExtractedText:
     texts: list[str] = []
     has_chars = has_images = has_vectors = False
     for page in pages:
-        texts.append(page.extract_text(x_tolerance_ratio=_X_TOLERANCE_RATIO) or "")
-        # Cheap: extract_text already parsed and cached the page's objects.
+        # A two-column page (a sidebar beside the main column) is read column by column.
+        texts.append(page_text(page, x_tolerance_ratio=_X_TOLERANCE_RATIO))
+        # Cheap: reading the text already parsed and cached the page's objects.
         has_chars = has_chars or bool(page.chars)
         has_images = has_images or bool(page.images)
         has_vectors = has_vectors or bool(page.curves)

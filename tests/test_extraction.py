@@ -558,3 +558,52 @@ def test_extraction_failed_survives_pickling() -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(ValueError):
         extract_text(b"Jane", max_pages=0)
+
+
+# --- two-column pages (services/pdf_columns.py) ------------------------------------------------------
+
+@needs_realdata
+@pytest.mark.parametrize(("name", "whole_line", "merged"), [
+    # A skills sidebar to the right of the main column: each was glued to a summary line.
+    ("rm_chromium_modern_two_column.pdf", "Senior Software Engineer with 5+ years of proven expertise designing",
+     "optimizing database SKILLS"),
+    # An education sidebar to the left of the experience column (LaTeX Deedy).
+    ("ocv_latex_deedy_two_column.pdf", "• Led and shipped Yoda - the admin interface for the new Phoenix platform.",
+     "May 2014 | Ithaca, NY • Led"),
+    ("ocv_weasyprint_two_column.pdf", "cutting p99 latency by 42% and infrastructure cost by 28%.",
+     "Springfield, IL cutting p99"),
+    ("ocv_chromium_two_column_sidebar_2pp.pdf",
+     "Engineering leader with experience managing large cross-functional, cross-site teams to",
+     "cross-site teams to Leadership"),
+])
+def test_a_two_column_resume_is_read_column_by_column(name: str, whole_line: str, merged: str) -> None:
+    """A sidebar's lines are not glued to the main column's: the analysis would quote them."""
+    lines = extract_text((RESUMES / name).read_bytes()).text.splitlines()
+    assert whole_line in lines
+    assert not any(merged in line for line in lines)
+
+
+@needs_realdata
+def test_a_column_of_dates_stays_beside_the_entries_it_dates() -> None:
+    """moderncv prints each job's dates in a narrow left column: not a column to read apart."""
+    lines = extract_text((RESUMES / "rm_latex_moderncv_alfred_pennyworth_pm.pdf").read_bytes()).text.splitlines()
+    assert "2017 – Product Manager, Google, Mountain View, CA, USA" in lines
+
+
+def _word(text: str, x0: float, top: float, width: float = 40.0, height: float = 10.0) -> dict:
+    return {"text": text, "x0": x0, "x1": x0 + width, "top": top, "bottom": top + height}
+
+
+def test_columns_are_found_below_a_full_width_header_and_a_one_column_page_has_none() -> None:
+    from services.pdf_columns import find_columns
+
+    header = [_word("Jane Smith, jane@example.com, +1 555 0100, Springfield", 50, 20, width=500)]
+    left = [_word(f"skill{i}", 50, 100 + 14 * i) for i in range(20)]
+    right = [_word(f"word{i}{j}", 250 + 45 * j, 100 + 14 * i) for i in range(30) for j in range(6)]
+    columns = find_columns(header + left + right, 612, 792)
+    assert columns is not None and 90 < columns.gutter < 250 and columns.header_bottom == 30
+
+    one_column = [_word(f"word{i}{j}", 50 + 45 * j, 100 + 14 * i) for i in range(40) for j in range(11)]
+    assert find_columns(one_column, 612, 792) is None
+    dates = [_word("2019", 50, 100 + 40 * i, width=20) for i in range(12)] + right
+    assert find_columns(dates, 612, 792) is None

@@ -362,3 +362,10 @@ def test_an_included_span_of_years_is_counted_in_its_own_subject(title: str, ver
     result = assessed_for("3+ years of front desk experience, including at least 1 year in a supervisory role",
                           FRONT_DESK.format(title=title))
     assert result.verdict == verdict, result
+
+
+def test_the_resume_s_own_profession_does_not_show_a_soft_skill() -> None:
+    """ "Experience mentoring junior accountants": an accountant's resume names accountants
+    everywhere, which shows what the person is, not that they mentored anyone."""
+    result = assessed_for("Experience mentoring junior accountants", RESUME)
+    assert (result.verdict, result.evidence) == ("missing", None)

@@ -9,6 +9,7 @@ backoff by the queue); authentication, permission and unknown-model errors need 
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import re
@@ -282,7 +283,10 @@ def _comparable(text: str) -> str:
 def quoted_in(evidence: str, resume_text: str) -> bool:
     """Whether ``evidence`` occurs in the resume, up to whitespace, case and typography. A quote
     shortened with "..." must have each of its pieces in the resume, in order."""
-    resume = _comparable(resume_text)
+    return _quoted_in_comparable(evidence, _comparable(resume_text))
+
+
+def _quoted_in_comparable(evidence: str, resume: str) -> bool:
     position = 0
     pieces = [piece.strip(" .,;:") for piece in re.split(r"\.\.\.|\u2026", _comparable(evidence))]
     pieces = [piece for piece in pieces if piece]
@@ -304,8 +308,9 @@ def check_evidence(result: AnalysisResult, resume_text: str) -> AnalysisResult:
     stored): its requirement keeps its verdict, except that an unsupported "met" becomes
     "partial", and a note under "gaps" says how many quotes were removed."""
     checked, removed = [], 0
+    resume = _comparable(resume_text)  # once, not once per quote (up to 25 of them)
     for item in result.requirements:
-        if item.evidence is not None and not quoted_in(item.evidence, resume_text):
+        if item.evidence is not None and not _quoted_in_comparable(item.evidence, resume):
             removed += 1
             item = RequirementCheck(item.requirement, "partial" if item.verdict == "met" else item.verdict, None)
         checked.append(item)
@@ -320,7 +325,13 @@ def check_evidence(result: AnalysisResult, resume_text: str) -> AnalysisResult:
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 
 
-def _concurrency_slots(limit: int) -> threading.BoundedSemaphore:
-    """At most ``limit`` calls in flight per worker process, whatever its pool size."""
+def _concurrency_slots(limit: int) -> threading.BoundedSemaphore | contextlib.nullcontext:
+    """At most ``limit`` calls in flight per worker process, whatever its pool size; 0: no limit
+    of its own, the pool's threads (``-c``) bound them, one call each."""
+    if limit == 0:
+        # A pool thread waiting here for a slot has already claimed its job and holds its
+        # message: a limit below the pool's size only idles threads (issue 18: the Procfile's
+        # -c 16 worker ran 8 calls at a time under the former default of 8).
+        return contextlib.nullcontext()
     with _CLIENT_LOCK:
         return _SLOTS.setdefault(limit, threading.BoundedSemaphore(limit))

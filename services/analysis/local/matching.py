@@ -170,6 +170,10 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
     if unit.skills and all(skill_category(skill) == "soft" for skill in unit.skills):
         # "Customer orientation and teamwork" is shown in other words ("resolved guest
         # complaints"), rarely by the vocabulary's name for it: its words can make it partial.
+        # The words of the resume's own job titles say what the person is, not that they did
+        # what is asked: "mentoring junior designers" is not shown by a designer's resume.
+        profession = frozenset(stem(word) for word in resume.role_words)
+        unit = dataclasses.replace(unit, terms=unit.terms - profession)
         by_name = _assess(unit, years, resume)
         by_words = _assess(dataclasses.replace(unit, skills=(), implied=frozenset(), skill_terms=frozenset()),
                            years, resume)

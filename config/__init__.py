@@ -99,7 +99,9 @@ LLM_BASE_URL                url       (OpenAI) — e.g. https://openrouter.ai/ap
 LLM_API_KEY                 secret    (none) — local servers need none
 LLM_MODEL                   str       gpt-4o-mini
 LLM_TIMEOUT                 float     30 seconds per call
-LLM_MAX_CONCURRENCY         int       8 calls in flight per worker process
+LLM_MAX_CONCURRENCY         int       0 — LLM calls in flight per worker process; 0: as many as the
+                                      worker has pool threads (-c), one call each. Set it below
+                                      -c only to cap calls to the endpoint: the other threads idle
 LLM_MAX_OUTPUT_TOKENS       int       2000
 LLM_INVALID_OUTPUT_RETRIES  int       2 — asks again when the answer is not a valid result
 LLM_PRICE_INPUT_PER_MTOK    float     0.15 USD per million input tokens (cost estimate)
@@ -281,7 +283,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "LLM_API_KEY": _env_str(env, "LLM_API_KEY", ""),
         "LLM_MODEL": _env_str(env, "LLM_MODEL", "gpt-4o-mini"),
         "LLM_TIMEOUT": _env_float(env, "LLM_TIMEOUT", 30.0, minimum=0.1),
-        "LLM_MAX_CONCURRENCY": _env_int(env, "LLM_MAX_CONCURRENCY", 8, minimum=1),
+        "LLM_MAX_CONCURRENCY": _env_int(env, "LLM_MAX_CONCURRENCY", 0, minimum=0),
         "LLM_MAX_OUTPUT_TOKENS": _env_int(env, "LLM_MAX_OUTPUT_TOKENS", 2000, minimum=100),
         "LLM_INVALID_OUTPUT_RETRIES": _env_int(env, "LLM_INVALID_OUTPUT_RETRIES", 2, minimum=0),
         "LLM_PRICE_INPUT_PER_MTOK": _env_float(env, "LLM_PRICE_INPUT_PER_MTOK", 0.15),

@@ -5,10 +5,10 @@ import hashlib
 import uuid
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, select, text
+from sqlalchemy import and_, bindparam, select, text, update
 
 from models import (Analysis, BackgroundJob, ExtractionStatus, IdempotencyKey, JobKind, JobListing, JobState, Lane,
-                    Resume, db, lock_row)
+                    Resume, db)
 from models.mixins import utcnow
 from services import jobs, llm_budget, waiting
 from services.analysis.analyzers import analyzer_identity, configured_analyzer_name, get_analyzer
@@ -182,23 +182,21 @@ def run_for_job(job: BackgroundJob) -> None:
         LLM_TOKENS.labels("input", model).inc(output.tokens_in)
         LLM_TOKENS.labels("output", model).inc(output.tokens_out)
         LLM_COST.labels(model).inc(float(output.cost_usd))
-    # The resume or listing (and so this analysis) may have been deleted while the analyzer ran:
-    # lock the row before writing (as an UPDATE would), so it cannot go between check and commit.
-    analysis = lock_row(Analysis, analysis_id, key_share=True)
-    if analysis is None:
+    # The resume or listing (and so this analysis) may have been deleted while the analyzer ran.
+    # The UPDATE locks the row (FOR NO KEY UPDATE: a delete waits for this transaction) and
+    # tells by matching nothing that it is gone: one round trip, where reading and locking the
+    # row first and writing it at commit took two (issue 18).
+    stored = db.session.execute(
+        update(Analysis).where(Analysis.id == analysis_id)
+        .values(input_hash=analysed_inputs, analyzer_version=identity.split(":")[-1],
+                result=output.result.to_dict(), score=output.result.score, verdict=output.result.verdict,
+                model=output.model, prompt_version=output.prompt_version, tokens_in=output.tokens_in,
+                tokens_out=output.tokens_out, latency_ms=output.latency_ms, cost_usd=output.cost_usd,
+                failure_reason=None, failure_message=None, completed_at=utcnow())
+        .returning(Analysis.id).execution_options(synchronize_session=False)
+    ).first()
+    if stored is None:
         raise _deleted_meanwhile()
-    analysis.input_hash, analysis.analyzer_version = analysed_inputs, identity.split(":")[-1]
-    analysis.result = output.result.to_dict()
-    analysis.score = output.result.score
-    analysis.verdict = output.result.verdict
-    analysis.model = output.model
-    analysis.prompt_version = output.prompt_version
-    analysis.tokens_in = output.tokens_in
-    analysis.tokens_out = output.tokens_out
-    analysis.latency_ms = output.latency_ms
-    analysis.cost_usd = output.cost_usd
-    analysis.failure_reason = analysis.failure_message = None
-    analysis.completed_at = utcnow()
     jobs.succeed(job)  # refuses when the job was claimed again meanwhile: the newer claim's result stands
     db.session.commit()
 

@@ -12,9 +12,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, bindparam, func, inspect, select, text, update
+from sqlalchemy import Select, and_, bindparam, func, inspect, select, text, update
 
-from models import BackgroundJob, JobFailure, JobState, Lane, db
+from models import BackgroundJob, JobFailure, JobState, Lane, commit_keeping_loaded, db
 from models.background_job import TERMINAL_STATES
 from models.mixins import utcnow
 
@@ -126,7 +126,10 @@ def claim(job_id: uuid.UUID, *, redelivered: bool, max_attempts: int) -> Backgro
     # This commit need not wait for the disk (a flush costs ~3.5 ms here, twice per job): if
     # the database crashes and forgets it, the message is still unacked and runs again.
     db.session.execute(text("SET LOCAL synchronous_commit = off"))
-    db.session.commit()
+    # The row as this claim wrote it, under its lock, is what the task reads next (kind,
+    # attempts): kept, instead of expired and read again in a transaction of its own (two round
+    # trips per job, issue 18).
+    commit_keeping_loaded()
     job.held_fence = fence
     return job
 
@@ -219,5 +222,19 @@ def succeed(job: BackgroundJob) -> None:
     """Part of the transaction that stores the job's result; raises ClaimSuperseded (the caller
     rolls back) when a later claim of the job happened since this worker's."""
     # The id without a reload: the work may have ended its transaction (expiring the row).
-    ensure_claim_held(inspect(job).identity[0], job.held_fence)
-    job.finish(JobState.SUCCEEDED)  # last_error stays: a success after retries still shows what failed before
+    job_id, fence = inspect(job).identity[0], job.held_fence
+    # One statement checks the claim and records the success (ensure_claim_held's check and
+    # lock, then an UPDATE at commit, took two round trips per job). The UPDATE locks the row
+    # as the check did, and under READ COMMITTED re-reads a row changed meanwhile before
+    # matching it: a claim committed since this one's makes it match nothing.
+    held = BackgroundJob.state.in_(RUNNING_ONLY) if fence is None else and_(
+        BackgroundJob.state.in_(RUNNING_ONLY), BackgroundJob.fencing_token == fence)
+    finished = db.session.execute(
+        update(BackgroundJob).where(BackgroundJob.id == job_id, held)
+        # last_error stays: a success after retries still shows what failed before
+        .values(state=JobState.SUCCEEDED.value, finished_at=utcnow(), next_attempt_at=None)
+        .returning(BackgroundJob.id).execution_options(synchronize_session="fetch")
+    ).first()
+    if finished is None:
+        ensure_claim_held(job_id, fence)  # raises ClaimSuperseded, saying what happened instead
+        raise ClaimSuperseded(f"job {job_id} changed while its success was recorded")  # not reached

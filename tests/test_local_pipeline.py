@@ -369,3 +369,9 @@ def test_the_resume_s_own_profession_does_not_show_a_soft_skill() -> None:
     everywhere, which shows what the person is, not that they mentored anyone."""
     result = assessed_for("Experience mentoring junior accountants", RESUME)
     assert (result.verdict, result.evidence) == ("missing", None)
+
+
+def test_a_soft_skill_claimed_in_a_skills_list_is_not_quoted_as_its_evidence() -> None:
+    resume = RESUME.replace("NetSuite, Python, Excel, GAAP", "NetSuite, Python, Excel, GAAP, Communication, Leadership")
+    result = assessed_for("Excellent written communication skills", resume)
+    assert result.evidence is None or "Communication, Leadership" not in result.evidence, result

@@ -253,7 +253,10 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
         names = substantive_total > 0 and (named >= min(2, substantive_total) or named >= 0.5 * substantive_total)
         score = keyword if names else 0.0
         if unit.skills:
-            shown = sum(_skill_naming(candidate, skill) for skill in unit.skills) / len(unit.skills)
+            # "Communication" in a skills list is a claim, not a sign of it: a soft skill is
+            # named for evidence only by a line about doing something.
+            shown = sum(_skill_naming(candidate, skill) for skill in unit.skills
+                        if candidate.section != "skills" or not is_soft_skill(skill)) / len(unit.skills)
             # A line naming a skill asked for outranks any line that only shares words with the
             # requirement ("Closed $1.4M ... of quota" is not evidence of MEDDIC); one naming it
             # outright outranks one naming a skill that implies it (PyTorch work for Python).

@@ -375,3 +375,25 @@ def test_a_soft_skill_claimed_in_a_skills_list_is_not_quoted_as_its_evidence() -
     resume = RESUME.replace("NetSuite, Python, Excel, GAAP", "NetSuite, Python, Excel, GAAP, Communication, Leadership")
     result = assessed_for("Excellent written communication skills", resume)
     assert result.evidence is None or "Communication, Leadership" not in result.evidence, result
+
+
+SCIENTIST = """Harvey Example
+
+SUMMARY
+Machine Learning Engineer with 5 years of experience building models.
+
+EXPERIENCE
+Machine Learning Engineer, Acme AI, 2019 - Present
+- Built fraud detection models in Python and deployed them on Kubernetes
+
+EDUCATION
+Bachelor of Science in Computer Science, UC San Diego, 2014
+
+SKILLS
+Python, R, Statistics, TensorFlow, SQL
+"""
+
+
+def test_a_degree_is_quoted_from_the_education_section_not_a_skills_list() -> None:
+    result = assessed_for("Estudiantes de Ingeniería de Sistemas, Informática, Estadística o afines", SCIENTIST)
+    assert result.evidence == "Bachelor of Science in Computer Science, UC San Diego, 2014", result

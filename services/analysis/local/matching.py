@@ -230,6 +230,18 @@ def _assess(unit: Unit, years: int | None, resume: Resume) -> Assessment:
     # well as the best line does; the summary or a skills list only when none does.
     if shown_text is not None and shown_score >= 0.75 * best_score:
         best_text = shown_text
+    if schooling:
+        # A degree is shown by the education section, whatever a skills list shares with it:
+        # the education line naming most of what is asked ("Computer Science" for "Ingeniería de
+        # Sistemas, Informática, Estadística o afines").
+        def named(candidate: Unit) -> int:
+            return (sum(1 for term in topic_terms & candidate.terms if term_weight(term) == 1.0)
+                    + sum(1 for skill in unit.skills if _names_skill(candidate, skill)))
+        schools = [candidate for candidate in usable
+                   if candidate.section in ("education", "credentials") and quotable(candidate)]
+        school = max(schools, key=named, default=None)
+        if school is not None and named(school) > 0:
+            best_text = school.text
     if years is not None and best_score == 0.0 and verdict != "missing":
         best_text = resume.years_evidence
     evidence = None if verdict == "missing" or best_text is None else shorten(best_text, MAX_EVIDENCE_CHARS)

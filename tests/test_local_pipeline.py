@@ -397,3 +397,25 @@ Python, R, Statistics, TensorFlow, SQL
 def test_a_degree_is_quoted_from_the_education_section_not_a_skills_list() -> None:
     result = assessed_for("Estudiantes de Ingeniería de Sistemas, Informática, Estadística o afines", SCIENTIST)
     assert result.evidence == "Bachelor of Science in Computer Science, UC San Diego, 2014", result
+
+
+SELLER = """Marcus Example
+
+EXPERIENCE
+Account Executive, Summit HR Software, Denver, CO, 2021 - Present
+- Closed $1.4M in new annual recurring revenue in 2023, 124% of quota, selling to mid-market companies
+- Run the full sales cycle from discovery to negotiation and close
+
+Sales Development Representative, Peakline Analytics, Boulder, CO, 2019 - 2021
+- Booked 25 qualified meetings a month through cold calling and email sequences
+
+SKILLS
+Salesforce, HubSpot, Gong, MEDDIC, negotiation, cold calling
+"""
+
+
+def test_the_specific_skill_asked_for_outranks_the_resume_s_own_profession_in_the_quote() -> None:
+    """ "A sales methodology such as MEDDIC": every line of a seller's resume is about sales;
+    the line naming MEDDIC is the evidence."""
+    result = assessed_for("Familiarity with a sales methodology such as MEDDIC or Challenger", SELLER)
+    assert result.evidence == "Salesforce, HubSpot, Gong, MEDDIC, negotiation, cold calling", result

@@ -601,6 +601,12 @@ _CATALOGUE: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "Account Management": ("key account management", "gestion de cuentas"),
         "Lead Generation": ("generacion de leads",),
+        # Sales methodologies, named as such by listings ("MEDDIC or Challenger").
+        "MEDDIC": ("meddpicc", "meddicc"),
+        "Challenger Sale": ("challenger selling", "challenger sales", "challenger methodology"),
+        "SPIN Selling": ("spin sales",),
+        "Sandler Selling": ("sandler",),
+        "Solution Selling": (),
         "Storytelling": ("narrativa",),
         "Technical Writing": ("technical documentation", "software documentation", "redaccion tecnica"),
         "Editing": ("proofreading", "copyediting"),

@@ -255,6 +255,11 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
     total = sum(weights.values())
     best_text, best_score, best_keyword = None, 0.0, 0.0
     substantive_total = sum(1 for weight in weights.values() if weight == 1.0)
+    # In choosing the quote, the resume's own profession ("sales" for an account executive) says
+    # less than a specific skill asked for beside it ("MEDDIC"): it counts half.
+    profession = frozenset(stem(word) for word in resume.role_words)
+    naming_weight = {skill: 0.5 if _skill_stems(skill) and _skill_stems(skill) <= profession else 1.0
+                     for skill in unit.skills}
     for candidate in units:
         shared = weights.keys() & candidate.terms
         keyword = sum(weights[term] for term in shared) / total if shared else 0.0  # shared implies total > 0
@@ -267,7 +272,7 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
         if unit.skills:
             # "Communication" in a skills list is a claim, not a sign of it: a soft skill is
             # named for evidence only by a line about doing something.
-            shown = sum(_skill_naming(candidate, skill) for skill in unit.skills
+            shown = sum(naming_weight[skill] * _skill_naming(candidate, skill) for skill in unit.skills
                         if candidate.section != "skills" or not is_soft_skill(skill)) / len(unit.skills)
             # A line naming a skill asked for outranks any line that only shares words with the
             # requirement ("Closed $1.4M ... of quota" is not evidence of MEDDIC); one naming it

@@ -314,20 +314,22 @@ MEASURE_NAMES = {
 }
 
 
+def cell(tally: Tally, measures: dict[str, float], key: str) -> str:
+    """One measure as the tables print it: the ratio, and its counts where it has them."""
+    extra = {"partial_recall": f" ({tally.partial_found}/{tally.partial_labels})",
+             "non_requirements": f" ({tally.non_requirements}/{tally.items})",
+             "met_where_missing": f" ({tally.met_where_missing}/{tally.listed})",
+             "evidence_support": f" ({tally.supported}/{tally.quoted})",
+             "recall": f" ({tally.listed}/{tally.labels})"}.get(key, "")
+    return f"{measures[key]:.2f}{extra}"
+
+
 def table(tallies: dict[str, Tally]) -> str:
     columns = ("all", *SUBSETS)
     lines = ["| measure | " + " | ".join(columns) + " |", "|---|" + "---|" * len(columns)]
     measures = {name: tallies[name].measures() for name in columns}
     for key, title in MEASURE_NAMES.items():
-        cells = []
-        for name in columns:
-            tally, value = tallies[name], measures[name][key]
-            extra = {"partial_recall": f" ({tally.partial_found}/{tally.partial_labels})",
-                     "non_requirements": f" ({tally.non_requirements}/{tally.items})",
-                     "met_where_missing": f" ({tally.met_where_missing}/{tally.listed})",
-                     "evidence_support": f" ({tally.supported}/{tally.quoted})",
-                     "recall": f" ({tally.listed}/{tally.labels})"}.get(key, "")
-            cells.append(f"{value:.2f}{extra}")
+        cells = [cell(tallies[name], measures[name], key) for name in columns]
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     everything = tallies["all"]
     lines.append(f"\n{len(everything.seconds)} pairs, {everything.labels} labelled requirements; "

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import services.analysis.local as local_pkg
 import services.analysis.skills as sk
-from bench.analysis_quality import MEASURE_NAMES, SUBSETS, document_text, evaluate, load_pairs, table
+from bench.analysis_quality import MEASURE_NAMES, SUBSETS, cell, document_text, evaluate, load_pairs, table
 
 _CSV_NAMES = {"esco": "esco_v_1_1_1_data_formatted.csv", "lightcast": "lightcast_data_formatted.csv"}
 _TABLES = ("_CATALOGUE", "_INDEX", "_CATEGORY_OF", "_DISPLAY_OF", "_ALIASES_OF", "_MAX_ALIAS_TOKENS",
@@ -258,15 +258,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print("|---|" + "---|" * len(VARIANTS))
         measures = {variant: results[variant][subset].measures() for variant in VARIANTS}
         for key, title in MEASURE_NAMES.items():
-            cells = []
-            for variant in VARIANTS:
-                tally = results[variant][subset]
-                extra = {"partial_recall": f" ({tally.partial_found}/{tally.partial_labels})",
-                         "evidence_support": f" ({tally.supported}/{tally.quoted})",
-                         "met_where_missing": f" ({tally.met_where_missing}/{tally.listed})",
-                         "non_requirements": f" ({tally.non_requirements}/{tally.items})",
-                         "recall": f" ({tally.listed}/{tally.labels})"}.get(key, "")
-                cells.append(f"{measures[variant][key]:.2f}{extra}")
+            cells = [cell(results[variant][subset], measures[variant], key) for variant in VARIANTS]
             print(f"| {title} | " + " | ".join(cells) + " |")
         print()
     for variant in VARIANTS:

@@ -44,6 +44,9 @@ task_acks_late = True
 task_acks_on_failure = False  # a failed task is rejected, so the broker dead-letters it
 task_acks_on_timeout = False  # a hard time limit requeues; the job's attempt count bounds the loop
 task_reject_on_worker_lost = True
+# One message per pool process or thread. Two per thread for the analysis worker (so that a
+# thread's next message waits for it instead of the ack's round trip) did not raise its rate:
+# BENCHMARKS.md, "Analysis throughput", issue 18.
 worker_prefetch_multiplier = 1
 worker_cancel_long_running_tasks_on_connection_loss = True
 worker_send_task_events = True

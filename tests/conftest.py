@@ -176,9 +176,10 @@ def fake_llm():
 @pytest.fixture
 def llm(fake_llm):
     """The test LLM, with no latency and no faults scripted at the start of each test."""
-    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0, "reset_stats": True})
+    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0, "reset_stats": True,
+                             "match": None})
     yield fake_llm
-    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0})
+    fake_llm.script.control({"latency": 0, "faults": [], "answers": [], "error_rate": 0, "match": None})
 
 
 @pytest.fixture

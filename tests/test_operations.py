@@ -36,11 +36,14 @@ def messages_for(job_id: str) -> list[dict]:
 def dead_analyses(llm_client, user, workers, llm):
     """Analyses that died because the LLM endpoint refused our key (dead at the first attempt)."""
     resume = wait_for_extraction(llm_client, user, upload(llm_client, user, ML_RESUME).json["id"])
-    job_id = llm_client.post("/api/jobs", json={"company": "Acme", "title": "ML", "description": ML_LISTING},
-                             headers=user).json["id"]
+    # The listing's own words mark this test's calls: only they get the scripted 401s (a call
+    # left over from an earlier test once took the fault, and this analysis succeeded).
+    marker = f"Reference {uuid.uuid4().hex}"
+    job_id = llm_client.post("/api/jobs", json={"company": "Acme", "title": "ML",
+                                                "description": f"{ML_LISTING}\n{marker}"}, headers=user).json["id"]
 
     def make(count: int) -> list[dict]:
-        llm.script.control({"faults": ["401"] * count})
+        llm.script.control({"faults": ["401"] * count, "match": marker})
         made = []
         for _ in range(count):
             accepted = llm_client.post(f"/api/resumes/{resume['id']}/analyze", json={"job_id": job_id, "force": True},

@@ -43,19 +43,26 @@ class Script:
         self.requests = 0
         self.last_user_message = ""
         self.random = random.Random(42)
+        # When set, scripted faults and answers go only to requests whose prompt contains it: the
+        # workers serve the whole session, and a call left over from an earlier test (a retry,
+        # an SDK re-send) must not take the fault a test scripted for its own analysis.
+        self.match: str | None = None
 
-    def next_fault(self) -> str | None:
+    def _mine(self, user_message: str) -> bool:
+        return self.match is None or self.match in user_message
+
+    def next_fault(self, user_message: str = "") -> str | None:
         with self.lock:
             self.requests += 1
-            if self.faults:
+            if self.faults and self._mine(user_message):
                 return self.faults.pop(0)
             if self.error_rate and self.random.random() < self.error_rate:
                 return self.random.choice(["429", "500", "timeout"])
             return None
 
-    def next_answer(self) -> dict | None:
+    def next_answer(self, user_message: str = "") -> dict | None:
         with self.lock:
-            return self.answers.pop(0) if self.answers else None
+            return self.answers.pop(0) if self.answers and self._mine(user_message) else None
 
     def control(self, settings: dict) -> None:
         with self.lock:
@@ -64,6 +71,7 @@ class Script:
             self.answers = list(settings.get("answers", self.answers))
             self.error_rate = float(settings.get("error_rate", self.error_rate))
             self.timeout_sleep = float(settings.get("timeout_sleep", self.timeout_sleep))
+            self.match = settings.get("match", self.match)
             if settings.get("reset_stats"):
                 self.requests = 0
 
@@ -143,7 +151,7 @@ def make_handler(script: Script):
             user_message = next((m["content"] for m in request.get("messages", []) if m.get("role") == "user"), "")
             with script.lock:
                 script.last_user_message = user_message
-            fault = script.next_fault()
+            fault = script.next_fault(user_message)
             time.sleep(script.latency)
             prompt_tokens = sum(len(m.get("content", "")) for m in request.get("messages", [])) // 4
             if fault == "timeout":
@@ -154,7 +162,7 @@ def make_handler(script: Script):
                 self._send(status, {"error": {"message": f"scripted {status}", "type": "scripted"}}, headers)
                 return
             answer = analysis_answer(user_message)
-            scripted = script.next_answer() if fault is None else None
+            scripted = script.next_answer(user_message) if fault is None else None
             if scripted is not None:
                 if "content" in scripted:
                     content = scripted["content"]

@@ -31,8 +31,8 @@ class HeldScript(Script):
         super().__init__()
         self.release = threading.Event()
 
-    def next_fault(self) -> str | None:
-        fault = super().next_fault()
+    def next_fault(self, user_message: str = "") -> str | None:
+        fault = super().next_fault(user_message)
         self.release.wait(120)
         return fault
 

@@ -15,6 +15,7 @@ not a column of its own: splitting it off would part every job from its dates.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,10 @@ class Columns:
 def find_columns(words: list[dict[str, Any]], width: float, height: float) -> Columns | None:
     """The page's two columns, from pdfplumber's ``extract_words``; None for a one-column page."""
     if not _MIN_WORDS <= len(words) <= _MAX_WORDS or not 0 < width <= _MAX_WIDTH:
+        return None
+    # A crafted page may place text at infinite or NaN coordinates: such a page is read across
+    # its width, as before, rather than failing a readable upload.
+    if not all(math.isfinite(word[key]) for word in words for key in ("x0", "x1", "top", "bottom")):
         return None
     # For every whole point across the page: the lowest bottom edge of a word crossing it there.
     crossed_down_to = [0.0] * (int(width) + 2)

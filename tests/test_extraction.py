@@ -607,3 +607,6 @@ def test_columns_are_found_below_a_full_width_header_and_a_one_column_page_has_n
     assert find_columns(one_column, 612, 792) is None
     dates = [_word("2019", 50, 100 + 40 * i, width=20) for i in range(12)] + right
     assert find_columns(dates, 612, 792) is None
+    # Text a crafted PDF puts at infinite or NaN coordinates: no search, no crash.
+    for bad in (float("inf"), float("nan")):
+        assert find_columns(header + left + right + [_word("odd", bad, 100)], 612, 792) is None

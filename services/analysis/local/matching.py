@@ -172,8 +172,7 @@ def assess(unit: Unit, resume: Resume) -> Assessment:
         # complaints"), rarely by the vocabulary's name for it: its words can make it partial.
         # The words of the resume's own job titles say what the person is, not that they did
         # what is asked: "mentoring junior designers" is not shown by a designer's resume.
-        profession = frozenset(stem(word) for word in resume.role_words)
-        unit = dataclasses.replace(unit, terms=unit.terms - profession)
+        unit = dataclasses.replace(unit, terms=unit.terms - resume.role_terms)
         by_name = _assess(unit, years, resume)
         by_words = _assess(dataclasses.replace(unit, skills=(), implied=frozenset(), skill_terms=frozenset()),
                            years, resume)
@@ -257,8 +256,7 @@ def _coverage(unit: Unit, topic_terms: frozenset[str], years: int | None, units:
     substantive_total = sum(1 for weight in weights.values() if weight == 1.0)
     # In choosing the quote, the resume's own profession ("sales" for an account executive) says
     # less than a specific skill asked for beside it ("MEDDIC"): it counts half.
-    profession = frozenset(stem(word) for word in resume.role_words)
-    naming_weight = {skill: 0.5 if _skill_stems(skill) and _skill_stems(skill) <= profession else 1.0
+    naming_weight = {skill: 0.5 if _skill_stems(skill) and _skill_stems(skill) <= resume.role_terms else 1.0
                      for skill in unit.skills}
     for candidate in units:
         shared = weights.keys() & candidate.terms

@@ -18,6 +18,7 @@ from services.analysis.local.text import (
     language_of,
     make_unit,
     split_sentences,
+    stem,
     title_word_set,
     word_tokens,
 )
@@ -63,6 +64,7 @@ class Resume:
     terms: frozenset[str]
     words: frozenset[str]  # see title_word_set
     role_words: frozenset[str]  # words of the resume's headline and job-title lines
+    role_terms: frozenset[str]  # the same, stemmed: the person's profession, as requirements' terms are
     skills: frozenset[str]  # named skills plus what they imply
     shown_skills: frozenset[str]  # those named in work, education or credentials (not only claimed)
     partial_skills: frozenset[str]  # made likely by the skills above; half credit
@@ -162,11 +164,13 @@ def parse_resume(text: str, listing: Listing) -> Resume:
     years, evidence = resume_years(employment)
     stated, stated_text = _stated_years(employment)
     listed_only, list_credit = _list_credit(units, named, listing)
+    role_words = title_word_set(token for unit in _role_units(units) for token in unit.tokens)
     return Resume(
         units=tuple(units),
         terms=frozenset().union(*(unit.terms for unit in units)),
         words=title_word_set(all_tokens),
-        role_words=title_word_set(token for unit in _role_units(units) for token in unit.tokens),
+        role_words=role_words,
+        role_terms=frozenset(stem(word) for word in role_words),
         skills=implied_skills(named),
         shown_skills=implied_skills(skill for unit in units if shows(unit) for skill in unit.skills),
         partial_skills=related_skills(named),

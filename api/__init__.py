@@ -20,8 +20,10 @@ from api.web import SWAGGER_UI_ASSETS, init_web
 from api.web_security import init_web_security
 from api.request_id import init_request_id
 from api.security import init_jwt
+from api.transactions import init_read_transactions
 from config import load_settings
 from models import db
+from models.connections import init_connection_checks
 from services.logging_setup import configure_logging
 from services.passwords import PasswordHashing
 from services.storage import storage_from_config
@@ -43,7 +45,9 @@ def create_app(env: Mapping[str, str] | None = None, **overrides) -> Flask:
     configure_logging(app.config["LOG_LEVEL"])
     init_request_id(app)
     db.init_app(app)
+    init_connection_checks(app)
     init_session_teardown(app)
+    init_read_transactions(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
     init_jwt(app)
     api = Api(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name),

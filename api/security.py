@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from api.errors import error_response
+from api.transactions import read_without_transaction
 from models import AuthSession, User, db
 from models.mixins import utcnow
 
@@ -75,6 +76,7 @@ def _load_session(jwt_payload: dict) -> AuthSession | None:
     """The token's login session with its user, in one query, once per request: both loaders
     below need them, and every authenticated request pays for this lookup."""
     if "auth_session" not in g:
+        read_without_transaction()
         try:
             session_id = uuid.UUID(jwt_payload["sid"])
             uuid.UUID(jwt_payload["sub"])

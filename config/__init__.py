@@ -232,7 +232,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, instance_path: Path) 
         "SQLALCHEMY_DATABASE_URI": _env_str(
             env, "DATABASE_URL", f"postgresql+psycopg2://postgres@127.0.0.1:5432/{default_db}"
         ),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pool_pre_ping: models/connections.py checks a pooled connection without a round trip.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "BROKER_URL": _env_broker_urls(env, "BROKER_URL", "amqp://guest:guest@127.0.0.1:5672/applytrack"),
         "RABBITMQ_MANAGEMENT_URL": _env_str(env, "RABBITMQ_MANAGEMENT_URL", ""),
         "JWT_SECRET_KEY": jwt_secret,

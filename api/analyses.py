@@ -20,8 +20,8 @@ blp = Blueprint("analyses", __name__, url_prefix="/api", description="Resume ana
 
 @blp.route("/resumes/<uuid:resume_id>/analyze", methods=["POST"])
 @jwt_required()
-@blp.arguments(AnalyzeRequestSchema)
-@blp.arguments(IdempotencyHeaderSchema, location="headers")
+@blp.arguments(AnalyzeRequestSchema())
+@blp.arguments(IdempotencyHeaderSchema(), location="headers")
 @blp.response(202, AnalysisSchema)
 @blp.alt_response(404, description="The resume or the job listing does not exist or is not yours")
 @blp.alt_response(409, description="The resume's text could not be extracted")

@@ -47,7 +47,7 @@ def get_application_or_404(application_id: uuid.UUID, *, deleted: bool = False) 
 class Applications(MethodView):
     decorators = [jwt_required()]
 
-    @blp.arguments(ApplicationQuerySchema, location="query")
+    @blp.arguments(ApplicationQuerySchema(), location="query")
     @blp.response(200, ApplicationSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict, pagination_parameters):
@@ -92,7 +92,7 @@ class Applications(MethodView):
         statement = apply_sort(statement, filters["sort"], SORT_COLUMNS, tiebreaker=Application.id)
         return paginate(statement, pagination_parameters, count=_total(filters, conditions))
 
-    @blp.arguments(ApplicationSchema)
+    @blp.arguments(ApplicationSchema())
     @blp.response(201, ApplicationSchema)
     @blp.alt_response(404, description="The job listing (or resume) does not exist or is not yours")
     def post(self, data: dict):
@@ -127,7 +127,7 @@ class ApplicationItem(MethodView):
         """Get one application"""
         return get_application_or_404(application_id)
 
-    @blp.arguments(ApplicationSchema)
+    @blp.arguments(ApplicationSchema())
     @blp.response(200, ApplicationSchema)
     def put(self, data: dict, application_id: uuid.UUID):
         """Replace an application (omitted optional fields are cleared)"""

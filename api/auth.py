@@ -33,7 +33,7 @@ def password_hashing():
 
 
 @blp.post("/register")
-@blp.arguments(RegisterSchema)
+@blp.arguments(RegisterSchema())
 @blp.response(201, UserSchema)
 @blp.alt_response(409, description="The email is already registered")
 @blp.alt_response(429, description="Too many registrations from this address (Retry-After)")
@@ -58,7 +58,7 @@ def register(data: dict):
 
 
 @blp.post("/login")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, TokenSchema)
 @blp.alt_response(401, description="Wrong email or password")
 @blp.alt_response(429, description="Too many attempts for this account or from this address (Retry-After)")
@@ -106,7 +106,7 @@ def logout():
 
 
 @blp.post("/session")
-@blp.arguments(LoginSchema)
+@blp.arguments(LoginSchema())
 @blp.response(200, SessionTokenSchema)
 @blp.alt_response(401, description="Wrong email or password")
 @blp.alt_response(429, description="Too many attempts for this account or from this address (Retry-After)")

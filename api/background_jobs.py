@@ -23,7 +23,7 @@ blp = Blueprint(
 class BackgroundJobs(MethodView):
     decorators = [jwt_required()]
 
-    @blp.arguments(BackgroundJobQuerySchema, location="query")
+    @blp.arguments(BackgroundJobQuerySchema(), location="query")
     @blp.response(200, BackgroundJobSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict, pagination_parameters):

@@ -49,7 +49,7 @@ class BulkRunSchema(ma.Schema):
 
 @blp.route("", methods=["POST"])
 @jwt_required()
-@blp.arguments(ReanalyzeSchema, required=False)  # no body: every older result
+@blp.arguments(ReanalyzeSchema(), required=False)  # no body: every older result
 @blp.response(202, BulkRunSchema)
 @blp.alt_response(404, description="resume_id is not one of my resumes")
 @blp.alt_response(429, description="Too many analyses asked for, or my daily LLM budget is spent (Retry-After)")

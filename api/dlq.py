@@ -47,7 +47,7 @@ def _act(jobs: list[BackgroundJob], action: str, note: str | None = None) -> dic
 @blp.route("")
 @jwt_required()
 @admin_required
-@blp.arguments(DeadLetterQuerySchema, location="query")
+@blp.arguments(DeadLetterQuerySchema(), location="query")
 @blp.response(200, DeadLetterSchema(many=True))
 @blp.alt_response(403, description="Not an administrator")
 @blp.paginate()
@@ -70,7 +70,7 @@ def requeue_one(dead_job_id: uuid.UUID):
 @blp.route("/requeue", methods=["POST"])
 @jwt_required()
 @admin_required
-@blp.arguments(RequeueManySchema)
+@blp.arguments(RequeueManySchema())
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(403, description="Not an administrator")
 def requeue_many(body: dict):
@@ -82,7 +82,7 @@ def requeue_many(body: dict):
 @blp.route("/<uuid:dead_job_id>", methods=["DELETE"])
 @jwt_required()
 @admin_required
-@blp.arguments(DiscardSchema, location="query")
+@blp.arguments(DiscardSchema(), location="query")
 @blp.response(200, OutcomeSchema)
 @blp.alt_response(403, description="Not an administrator")
 def discard_one(query: dict, dead_job_id: uuid.UUID):

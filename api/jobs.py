@@ -20,7 +20,7 @@ blp = Blueprint("jobs", __name__, url_prefix="/api/jobs", description="Job listi
 class JobListings(MethodView):
     decorators = [jwt_required()]
 
-    @blp.arguments(JobListingQuerySchema, location="query")
+    @blp.arguments(JobListingQuerySchema(), location="query")
     @blp.response(200, JobListingSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict, pagination_parameters):
@@ -37,7 +37,7 @@ class JobListings(MethodView):
         statement = apply_sort(statement, filters["sort"], columns, tiebreaker=JobListing.id)
         return paginate(statement, pagination_parameters)
 
-    @blp.arguments(JobListingSchema)
+    @blp.arguments(JobListingSchema())
     @blp.response(201, JobListingSchema)
     def post(self, data: dict):
         """Add a job listing"""
@@ -57,7 +57,7 @@ class JobListingItem(MethodView):
         """Get one job listing"""
         return get_owned_or_404(JobListing, job_id, what="Job listing")
 
-    @blp.arguments(JobListingSchema)
+    @blp.arguments(JobListingSchema())
     @blp.response(200, JobListingSchema)
     def put(self, data: dict, job_id: uuid.UUID):
         """Replace a job listing (omitted optional fields are cleared)"""

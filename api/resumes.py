@@ -54,7 +54,7 @@ def upload_body_limit() -> int:
 class Resumes(MethodView):
     decorators = [jwt_required()]
 
-    @blp.arguments(ResumeQuerySchema, location="query")
+    @blp.arguments(ResumeQuerySchema(), location="query")
     @blp.response(200, ResumeSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict, pagination_parameters):
@@ -67,7 +67,7 @@ class Resumes(MethodView):
         columns = {name: getattr(Resume, name) for name in ("created_at", "updated_at", "name")}
         return paginate(apply_sort(statement, filters["sort"], columns, tiebreaker=Resume.id), pagination_parameters)
 
-    @blp.arguments(ResumeUploadSchema, location="files")
+    @blp.arguments(ResumeUploadSchema(), location="files")
     @blp.response(201, ResumeSchema)
     @blp.alt_response(413, description="The file is over RESUME_MAX_BYTES")
     @blp.alt_response(422, description="Empty file or not a PDF, DOCX or plain text")
@@ -97,7 +97,7 @@ class ResumeItem(MethodView):
         """Get a resume with its extraction status and text"""
         return get_owned_or_404(Resume, resume_id, what="Resume")
 
-    @blp.arguments(ResumeSchema)
+    @blp.arguments(ResumeSchema())
     @blp.response(200, ResumeSchema)
     def put(self, data: dict, resume_id: uuid.UUID):
         """Replace a resume's editable fields (its name)"""

@@ -24,7 +24,7 @@ class Profile(MethodView):
         """My profile"""
         return current_user
 
-    @blp.arguments(ProfileUpdateSchema, required=False)  # every field is optional
+    @blp.arguments(ProfileUpdateSchema(), required=False)  # every field is optional
     @blp.response(200, ProfileSchema)
     @blp.alt_response(403, description="current_password is wrong")
     def patch(self, data: dict):

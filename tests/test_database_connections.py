@@ -3,13 +3,16 @@ Read requests run without a transaction; write requests, and whatever borrows a 
 a read, keep theirs. A pooled connection the server has closed is replaced without a ping."""
 from __future__ import annotations
 
+import time
+
 import psycopg2
 import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import make_url
 
 from api import create_app
-from models import JobListing, User, db
+from models import JobListing, User, connections, db
+from models.connections import answers as real_answers
 from tests.conftest import Auth, make_test_env
 
 
@@ -91,7 +94,15 @@ def _terminate(database_url: str, backend_pid: int) -> None:
     url = make_url(database_url)
     killer = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
     killer.autocommit = True
-    killer.cursor().execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+    cursor = killer.cursor()
+    cursor.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+    # pg_terminate_backend only signals: wait until the backend has exited (and so closed its
+    # socket), as a restart has by the time the server accepts connections again.
+    for _ in range(100):
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (backend_pid,))
+        if cursor.fetchone()[0] == 0:
+            break
+        time.sleep(0.05)
     killer.close()
 
 
@@ -117,3 +128,30 @@ def test_a_pooled_connection_the_server_closed_is_replaced_before_a_request_uses
         assert client.get(f"/api/jobs/{response.json['id']}", headers=headers).status_code == 200
     with one_connection_app.app_context():
         assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+
+
+def test_a_pooled_connection_with_input_waiting_but_alive_is_kept(one_connection_app, migrated_database, monkeypatch):
+    """Something to read is not always a farewell (here a notification; with TLS, a session
+    ticket): such a connection answers the ping and stays in the pool, no reconnect."""
+    client = one_connection_app.test_client()
+    headers = Auth(client).headers()
+    with one_connection_app.app_context():
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.execute(text("LISTEN applytrack_test_wakeup"))
+        db.session.commit()
+        db.session.remove()
+    url = make_url(migrated_database)
+    notifier = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+    notifier.autocommit = True
+    notifier.cursor().execute("NOTIFY applytrack_test_wakeup")
+    notifier.close()
+    time.sleep(0.2)  # the notification reaches the idle connection's socket
+    pings = []
+    monkeypatch.setattr(connections, "answers", lambda conn: pings.append(conn) or real_answers(conn))
+
+    assert client.get("/api/jobs", headers=headers).status_code == 200
+    with one_connection_app.app_context():
+        assert db.session.execute(text("SELECT pg_backend_pid()")).scalar_one() == backend
+        assert len(pings) == 1  # pinged once, because something was waiting; then kept
+        db.session.execute(text("UNLISTEN *"))
+        db.session.commit()
